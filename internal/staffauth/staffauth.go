@@ -1,0 +1,349 @@
+// Package staffauth signs staff members in with OpenID Connect (code flow with state, nonce and PKCE S256)
+// and keeps them signed in with a server-side gorilla session.
+package staffauth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+	"golang.org/x/oauth2"
+
+	"github.com/userdesk/userdesk/internal/reqctx"
+)
+
+// Config configures staff sign-in. Zero durations take the documented defaults.
+type Config struct {
+	IssuerURL    string // OIDC issuer, e.g. "https://acme.eu.auth0.com/"
+	ClientID     string
+	ClientSecret string
+	RedirectURL  string // this app's callback, e.g. "http://127.0.0.1:8080/auth/callback"
+	RolesClaim   string // ID token claim holding the staff member's roles (optional)
+
+	// SessionDir holds the server-side session files; logging out deletes the file, so a copied cookie
+	// stops working at once.
+	SessionDir string
+	// HashKey (32 or 64 bytes) signs and BlockKey (16, 24 or 32 bytes) encrypts the cookies.
+	HashKey, BlockKey []byte
+	// Secure marks cookies Secure and gives them the __Host- prefix; false only for local http.
+	Secure bool
+
+	IdleTimeout     time.Duration // default 30 minutes
+	AbsoluteTimeout time.Duration // default 12 hours
+	HTTPClient      *http.Client  // for discovery, JWKS and the code exchange; default 10 s timeout
+	Now             func() time.Time
+	Logger          *slog.Logger
+}
+
+// Auth implements the sign-in routes and the RequireStaff middleware.
+type Auth struct {
+	cfg      Config
+	sessions *sessions.FilesystemStore
+	tx       *sessions.CookieStore
+	baseCtx  context.Context
+
+	mu       sync.Mutex
+	provider *oidc.Provider
+}
+
+const (
+	txMaxAge        = 10 * 60 // seconds a sign-in may take
+	keyIssuer       = "iss"
+	keySubject      = "sub"
+	keyEmail        = "email"
+	keyName         = "name"
+	keyRoles        = "roles"
+	keyCreated      = "created"
+	keySeen         = "seen"
+	keyState        = "state"
+	keyNonce        = "nonce"
+	keyVerifier     = "verifier"
+	seenWriteWindow = time.Minute
+)
+
+// New validates cfg and prepares the stores. The identity provider is discovered on first use, so
+// Userdesk starts even while the provider is briefly unreachable; ctx bounds that discovery and the
+// key set's background fetches for the life of the process.
+func New(ctx context.Context, cfg Config) (*Auth, error) {
+	var problems []string
+	if cfg.IssuerURL == "" {
+		problems = append(problems, "OIDC issuer URL is empty")
+	}
+	if cfg.ClientID == "" {
+		problems = append(problems, "OIDC client id is empty")
+	}
+	if cfg.RedirectURL == "" {
+		problems = append(problems, "redirect URL is empty")
+	}
+	if len(cfg.HashKey) != 32 && len(cfg.HashKey) != 64 {
+		problems = append(problems, "session hash key must be 32 or 64 bytes")
+	}
+	if n := len(cfg.BlockKey); n != 16 && n != 24 && n != 32 {
+		problems = append(problems, "session block key must be 16, 24 or 32 bytes")
+	}
+	if cfg.SessionDir == "" {
+		problems = append(problems, "session directory is empty")
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("staffauth: %s", strings.Join(problems, "; "))
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.AbsoluteTimeout == 0 {
+		cfg.AbsoluteTimeout = 12 * time.Hour
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.SessionDir, 0o700); err != nil {
+		return nil, fmt.Errorf("staffauth: session directory: %w", err)
+	}
+
+	fs := sessions.NewFilesystemStore(cfg.SessionDir, cfg.HashKey, cfg.BlockKey)
+	fs.MaxAge(int(cfg.AbsoluteTimeout / time.Second))
+	fs.Options = cookieOptions(cfg.Secure, int(cfg.AbsoluteTimeout/time.Second))
+
+	tx := sessions.NewCookieStore(cfg.HashKey, cfg.BlockKey)
+	tx.MaxAge(txMaxAge)
+	tx.Options = cookieOptions(cfg.Secure, txMaxAge)
+
+	return &Auth{cfg: cfg, sessions: fs, tx: tx, baseCtx: oidc.ClientContext(ctx, cfg.HTTPClient)}, nil
+}
+
+func cookieOptions(secure bool, maxAge int) *sessions.Options {
+	return &sessions.Options{Path: "/", MaxAge: maxAge, Secure: secure, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+}
+
+func (a *Auth) sessionName() string {
+	if a.cfg.Secure {
+		return "__Host-userdesk_session"
+	}
+	return "userdesk_session"
+}
+
+func (a *Auth) txName() string {
+	if a.cfg.Secure {
+		return "__Host-userdesk_signin"
+	}
+	return "userdesk_signin"
+}
+
+// oauth returns the OAuth2 config and ID token verifier, discovering the provider on first use.
+func (a *Auth) oauth() (*oauth2.Config, *oidc.IDTokenVerifier, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.provider == nil {
+		ctx, cancel := context.WithTimeout(a.baseCtx, 10*time.Second)
+		p, err := oidc.NewProvider(ctx, a.cfg.IssuerURL)
+		cancel()
+		if err != nil {
+			return nil, nil, fmt.Errorf("discover identity provider: %w", err)
+		}
+		a.provider = p
+	}
+	oc := &oauth2.Config{
+		ClientID:     a.cfg.ClientID,
+		ClientSecret: a.cfg.ClientSecret,
+		Endpoint:     a.provider.Endpoint(),
+		RedirectURL:  a.cfg.RedirectURL,
+		Scopes:       []string{oidc.ScopeOpenID, "profile", "email"},
+	}
+	return oc, a.provider.Verifier(&oidc.Config{ClientID: a.cfg.ClientID}), nil
+}
+
+// Login starts a sign-in: it remembers state, nonce and the PKCE verifier in a short-lived cookie and
+// redirects to the identity provider.
+func (a *Auth) Login(c echo.Context) error {
+	oc, _, err := a.oauth()
+	if err != nil {
+		a.cfg.Logger.Error("sign-in: identity provider unavailable", "err", err)
+		return c.Redirect(http.StatusSeeOther, "/signin?error=idp_unavailable")
+	}
+	state, nonce := randomString(), randomString()
+	verifier := oauth2.GenerateVerifier()
+	r, w := c.Request(), c.Response()
+	tx, _ := a.tx.New(r, a.txName()) // a stale or undecodable cookie is simply replaced
+	tx.Values = map[any]any{keyState: state, keyNonce: nonce, keyVerifier: verifier}
+	if err := tx.Save(r, w); err != nil {
+		return fmt.Errorf("save sign-in transaction: %w", err)
+	}
+	return c.Redirect(http.StatusFound, oc.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
+}
+
+// Callback finishes a sign-in: it checks state, exchanges the code with the PKCE verifier, verifies
+// the ID token and its nonce, and starts a new session (a fresh id, so a planted one is never kept).
+func (a *Auth) Callback(c echo.Context) error {
+	r, w := c.Request(), c.Response()
+	tx, err := a.tx.New(r, a.txName())
+	state, _ := tx.Values[keyState].(string)
+	nonce, _ := tx.Values[keyNonce].(string)
+	verifier, _ := tx.Values[keyVerifier].(string)
+	// The transaction is single use, whatever happens next.
+	tx.Options = cookieOptions(a.cfg.Secure, -1)
+	_ = tx.Save(r, w)
+	if err != nil || state == "" || nonce == "" || verifier == "" {
+		return a.fail(c, "expired", "sign-in transaction missing or expired", err)
+	}
+	q := r.URL.Query()
+	if e := q.Get("error"); e != "" {
+		return a.fail(c, "denied", "identity provider returned an error", errors.New(e))
+	}
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1 {
+		return a.fail(c, "state", "state mismatch", nil)
+	}
+	oc, verify, err := a.oauth()
+	if err != nil {
+		return a.fail(c, "idp_unavailable", "identity provider unavailable", err)
+	}
+	ctx, cancel := context.WithTimeout(oidc.ClientContext(r.Context(), a.cfg.HTTPClient), 15*time.Second)
+	defer cancel()
+	tok, err := oc.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		return a.fail(c, "exchange", "code exchange failed", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return a.fail(c, "exchange", "token response has no id_token", nil)
+	}
+	idt, err := verify.Verify(ctx, raw)
+	if err != nil {
+		return a.fail(c, "token", "ID token rejected", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
+		return a.fail(c, "token", "nonce mismatch", nil)
+	}
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return a.fail(c, "token", "ID token claims unreadable", err)
+	}
+	staff := reqctx.Staff{Issuer: idt.Issuer, Subject: idt.Subject, Email: str(claims["email"]), Name: str(claims["name"])}
+	if a.cfg.RolesClaim != "" {
+		if rs, ok := claims[a.cfg.RolesClaim].([]any); ok {
+			for _, r := range rs {
+				if s, ok := r.(string); ok && s != "" && !strings.ContainsAny(s, " \n") {
+					staff.Roles = append(staff.Roles, s)
+				}
+			}
+		}
+	}
+
+	// Retire any previous session server-side, then start a new one with a new id.
+	if old, err := a.sessions.New(r, a.sessionName()); err == nil && !old.IsNew {
+		old.Options = cookieOptions(a.cfg.Secure, -1)
+		_ = a.sessions.Save(r, w, old)
+	}
+	sess := sessions.NewSession(a.sessions, a.sessionName())
+	sess.Options = cookieOptions(a.cfg.Secure, int(a.cfg.AbsoluteTimeout/time.Second))
+	now := a.cfg.Now().Unix()
+	sess.Values = map[any]any{
+		keyIssuer: staff.Issuer, keySubject: staff.Subject, keyEmail: staff.Email, keyName: staff.Name,
+		keyRoles: strings.Join(staff.Roles, " "), keyCreated: now, keySeen: now,
+	}
+	if err := a.sessions.Save(r, w, sess); err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
+	a.cfg.Logger.Info("authn_login_success", "iss", staff.Issuer, "sub", staff.Subject)
+	return c.Redirect(http.StatusSeeOther, "/users")
+}
+
+func (a *Auth) fail(c echo.Context, code, msg string, err error) error {
+	attrs := []any{"reason", msg}
+	if err != nil {
+		attrs = append(attrs, "err", err.Error())
+	}
+	a.cfg.Logger.Warn("authn_login_fail", attrs...)
+	return c.Redirect(http.StatusSeeOther, "/signin?error="+url.QueryEscape(code))
+}
+
+// Logout ends the session server-side and tells the browser to forget it.
+func (a *Auth) Logout(c echo.Context) error {
+	r, w := c.Request(), c.Response()
+	if sess, err := a.sessions.New(r, a.sessionName()); err == nil && !sess.IsNew {
+		a.cfg.Logger.Info("session_logout", "sub", str(sess.Values[keySubject]))
+		sess.Options = cookieOptions(a.cfg.Secure, -1)
+		_ = a.sessions.Save(r, w, sess)
+	} else {
+		http.SetCookie(w, sessions.NewCookie(a.sessionName(), "", cookieOptions(a.cfg.Secure, -1)))
+	}
+	w.Header().Set("Clear-Site-Data", `"cache", "cookies", "storage"`)
+	return c.Redirect(http.StatusSeeOther, "/signin?error=signed_out")
+}
+
+// RequireStaff lets a request through only with a live session, putting the staff member on the
+// request context; otherwise it redirects to the sign-in page (or answers 401 to non-GET requests).
+func (a *Auth) RequireStaff(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		staff, ok := a.current(c)
+		if !ok {
+			if c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead {
+				return c.Redirect(http.StatusSeeOther, "/signin")
+			}
+			return echo.NewHTTPError(http.StatusUnauthorized, "Your session has ended. Sign in again.")
+		}
+		c.SetRequest(c.Request().WithContext(reqctx.WithStaff(c.Request().Context(), staff)))
+		return next(c)
+	}
+}
+
+// current loads and checks the session, enforcing the idle and absolute timeouts.
+func (a *Auth) current(c echo.Context) (reqctx.Staff, bool) {
+	r, w := c.Request(), c.Response()
+	sess, err := a.sessions.New(r, a.sessionName())
+	if err != nil || sess.IsNew {
+		return reqctx.Staff{}, false
+	}
+	sub := str(sess.Values[keySubject])
+	created, _ := sess.Values[keyCreated].(int64)
+	seen, _ := sess.Values[keySeen].(int64)
+	now := a.cfg.Now()
+	if sub == "" || now.Sub(time.Unix(created, 0)) > a.cfg.AbsoluteTimeout || now.Sub(time.Unix(seen, 0)) > a.cfg.IdleTimeout {
+		sess.Options = cookieOptions(a.cfg.Secure, -1)
+		_ = a.sessions.Save(r, w, sess)
+		if sub != "" {
+			a.cfg.Logger.Info("session_expired", "sub", sub)
+		}
+		return reqctx.Staff{}, false
+	}
+	if now.Sub(time.Unix(seen, 0)) >= seenWriteWindow {
+		sess.Values[keySeen] = now.Unix()
+		_ = a.sessions.Save(r, w, sess)
+	}
+	var roles []string
+	if s := str(sess.Values[keyRoles]); s != "" {
+		roles = strings.Fields(s)
+	}
+	return reqctx.Staff{
+		Issuer: str(sess.Values[keyIssuer]), Subject: sub, Email: str(sess.Values[keyEmail]),
+		Name: str(sess.Values[keyName]), Roles: roles,
+	}, true
+}
+
+func str(v any) string { s, _ := v.(string); return s }
+
+func randomString() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
