@@ -21,7 +21,9 @@ const (
 )
 
 // WithStaff returns ctx carrying s.
-func WithStaff(ctx context.Context, s Staff) context.Context { return context.WithValue(ctx, staffKey, s) }
+func WithStaff(ctx context.Context, s Staff) context.Context {
+	return context.WithValue(ctx, staffKey, s)
+}
 
 // StaffFrom returns the signed-in staff member and whether there is one.
 func StaffFrom(ctx context.Context) (Staff, bool) {

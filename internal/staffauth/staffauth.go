@@ -209,7 +209,7 @@ func (a *Auth) Callback(c echo.Context) error {
 		return a.fail(c, "denied", "identity provider returned an error", errors.New(e))
 	}
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1 {
-		return a.fail(c, "state", "state mismatch", nil)
+		return a.fail(c, "failed", "state mismatch", nil)
 	}
 	oc, verify, err := a.oauth()
 	if err != nil {
@@ -219,22 +219,22 @@ func (a *Auth) Callback(c echo.Context) error {
 	defer cancel()
 	tok, err := oc.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
 	if err != nil {
-		return a.fail(c, "exchange", "code exchange failed", err)
+		return a.fail(c, "failed", "code exchange failed", err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return a.fail(c, "exchange", "token response has no id_token", nil)
+		return a.fail(c, "failed", "token response has no id_token", nil)
 	}
 	idt, err := verify.Verify(ctx, raw)
 	if err != nil {
-		return a.fail(c, "token", "ID token rejected", err)
+		return a.fail(c, "failed", "ID token rejected", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
-		return a.fail(c, "token", "nonce mismatch", nil)
+		return a.fail(c, "failed", "nonce mismatch", nil)
 	}
 	var claims map[string]any
 	if err := idt.Claims(&claims); err != nil {
-		return a.fail(c, "token", "ID token claims unreadable", err)
+		return a.fail(c, "failed", "ID token claims unreadable", err)
 	}
 	staff := reqctx.Staff{Issuer: idt.Issuer, Subject: idt.Subject, Email: str(claims["email"]), Name: str(claims["name"])}
 	if a.cfg.RolesClaim != "" {
@@ -293,9 +293,12 @@ func (a *Auth) Logout(c echo.Context) error {
 // request context; otherwise it redirects to the sign-in page (or answers 401 to non-GET requests).
 func (a *Auth) RequireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		staff, ok := a.current(c)
+		staff, ok, ended := a.current(c)
 		if !ok {
 			if c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead {
+				if ended {
+					return c.Redirect(http.StatusSeeOther, "/signin?error=session")
+				}
 				return c.Redirect(http.StatusSeeOther, "/signin")
 			}
 			return echo.NewHTTPError(http.StatusUnauthorized, "Your session has ended. Sign in again.")
@@ -305,12 +308,13 @@ func (a *Auth) RequireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// current loads and checks the session, enforcing the idle and absolute timeouts.
-func (a *Auth) current(c echo.Context) (reqctx.Staff, bool) {
+// current loads and checks the session, enforcing the idle and absolute timeouts; ended reports a
+// session that existed but timed out.
+func (a *Auth) current(c echo.Context) (staff reqctx.Staff, ok, ended bool) {
 	r, w := c.Request(), c.Response()
 	sess, err := a.sessions.New(r, a.sessionName())
 	if err != nil || sess.IsNew {
-		return reqctx.Staff{}, false
+		return reqctx.Staff{}, false, false
 	}
 	sub := str(sess.Values[keySubject])
 	created, _ := sess.Values[keyCreated].(int64)
@@ -322,7 +326,7 @@ func (a *Auth) current(c echo.Context) (reqctx.Staff, bool) {
 		if sub != "" {
 			a.cfg.Logger.Info("session_expired", "sub", sub)
 		}
-		return reqctx.Staff{}, false
+		return reqctx.Staff{}, false, sub != ""
 	}
 	if now.Sub(time.Unix(seen, 0)) >= seenWriteWindow {
 		sess.Values[keySeen] = now.Unix()
@@ -335,7 +339,7 @@ func (a *Auth) current(c echo.Context) (reqctx.Staff, bool) {
 	return reqctx.Staff{
 		Issuer: str(sess.Values[keyIssuer]), Subject: sub, Email: str(sess.Values[keyEmail]),
 		Name: str(sess.Values[keyName]), Roles: roles,
-	}, true
+	}, true, false
 }
 
 func str(v any) string { s, _ := v.(string); return s }

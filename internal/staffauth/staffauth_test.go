@@ -233,18 +233,18 @@ func TestCallbackRejects(t *testing.T) {
 		state  func(real string) string
 		reason string
 	}{
-		{name: "wrong state", state: func(string) string { return "attacker" }, reason: "state"},
-		{name: "wrong nonce", spoil: func(h *harness) { h.op.mutate = func(c map[string]any) { c["nonce"] = "other" } }, reason: "token"},
-		{name: "wrong audience", spoil: func(h *harness) { h.op.mutate = func(c map[string]any) { c["aud"] = "another-app" } }, reason: "token"},
-		{name: "wrong issuer", spoil: func(h *harness) { h.op.mutate = func(c map[string]any) { c["iss"] = "https://evil.example/" } }, reason: "token"},
+		{name: "wrong state", state: func(string) string { return "attacker" }, reason: "failed"},
+		{name: "wrong nonce", spoil: func(h *harness) { h.op.mutate = func(c map[string]any) { c["nonce"] = "other" } }, reason: "failed"},
+		{name: "wrong audience", spoil: func(h *harness) { h.op.mutate = func(c map[string]any) { c["aud"] = "another-app" } }, reason: "failed"},
+		{name: "wrong issuer", spoil: func(h *harness) { h.op.mutate = func(c map[string]any) { c["iss"] = "https://evil.example/" } }, reason: "failed"},
 		{name: "expired", spoil: func(h *harness) {
 			h.op.mutate = func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }
-		}, reason: "token"},
+		}, reason: "failed"},
 		{name: "alg none", spoil: func(h *harness) {
 			h.op.signer = func(p []byte) string {
 				return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." + base64.RawURLEncoding.EncodeToString(p) + "."
 			}
-		}, reason: "token"},
+		}, reason: "failed"},
 		{name: "foreign key", spoil: func(h *harness) {
 			other, _ := rsa.GenerateKey(rand.Reader, 2048)
 			h.op.signer = func(p []byte) string {
@@ -253,7 +253,7 @@ func TestCallbackRejects(t *testing.T) {
 				out, _ := jws.CompactSerialize()
 				return out
 			}
-		}, reason: "token"},
+		}, reason: "failed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -296,7 +296,7 @@ func TestCallbackWithoutTransactionOrReplayed(t *testing.T) {
 		t.Fatal("transaction cookie not deleted after use")
 	}
 	again := h.do("GET", "/auth/callback?code="+code+"&state="+state, []*http.Cookie{tx})
-	if again.Header().Get("Location") != "/signin?error=exchange" {
+	if again.Header().Get("Location") != "/signin?error=failed" {
 		t.Fatalf("replayed callback: %q", again.Header().Get("Location"))
 	}
 }
@@ -341,7 +341,7 @@ func TestIdleAndAbsoluteTimeouts(t *testing.T) {
 		t.Fatalf("29 min idle: %d", r.Code)
 	}
 	h.now = h.now.Add(31 * time.Minute)
-	if r := h.do("GET", "/users", []*http.Cookie{sc}); r.Code != http.StatusSeeOther {
+	if r := h.do("GET", "/users", []*http.Cookie{sc}); r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/signin?error=session" {
 		t.Fatalf("31 min idle still signed in: %d", r.Code)
 	}
 

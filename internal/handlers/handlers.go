@@ -1,0 +1,106 @@
+// Package handlers is the console's HTTP layer: the one route table, the middleware order, thin
+// handlers over the UserService they declare, one render helper and one error handler.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/userdesk/userdesk/internal/mgmt"
+	"github.com/userdesk/userdesk/internal/users"
+)
+
+// Auth is implemented by internal/staffauth.
+type Auth interface {
+	Login(c echo.Context) error                          // GET  /auth/login: start OIDC, redirect to the IdP
+	Callback(c echo.Context) error                       // GET  /auth/callback
+	Logout(c echo.Context) error                         // POST /auth/logout
+	RequireStaff(next echo.HandlerFunc) echo.HandlerFunc // sets reqctx.Staff on the request context or redirects to /signin
+}
+
+// UserService is what the handlers need from internal/users; *users.Service satisfies it.
+type UserService interface {
+	Search(ctx context.Context, text string, page int) (*users.SearchResult, error)
+	Get(ctx context.Context, id string) (*mgmt.User, error)
+	DatabaseConnections(ctx context.Context) ([]string, error)
+	Create(ctx context.Context, n users.NewUser) (string, error)
+	SaveMetadata(ctx context.Context, id string, f users.MetadataForm) (users.SaveOutcome, error)
+}
+
+var _ UserService = (*users.Service)(nil)
+
+// Deps are the handlers' collaborators.
+type Deps struct {
+	Users  UserService
+	Auth   Auth
+	Logger *slog.Logger
+	Dev    bool // local http: no HSTS
+}
+
+// Product is the name on the sign-in page and in every title.
+const Product = "Userdesk"
+
+// maxBody bounds request bodies. The largest form is the metadata editor: two textareas of at most
+// users.MaxMetadataBytes each, which URL-encoding can roughly triple.
+const maxBody = "512K"
+
+type handler struct {
+	users  UserService
+	log    *slog.Logger
+	assets assets
+}
+
+// New returns the console's Echo instance: THE route table, with the middleware order written out.
+func New(d Deps) *echo.Echo {
+	log := d.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{users: d.Users, log: log, assets: newAssets()}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = h.handleError
+	// RealIP must not trust X-Forwarded-For from clients; cmd/web may install a proxy-aware extractor.
+	e.IPExtractor = echo.ExtractIPDirect()
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(h.crossOriginDenied))
+
+	// Order matters, outermost first.
+	e.Use(
+		middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: h.logPanic}), // 1. a panic becomes a 500 page
+		requestLogger(log),               // 2. one line per request, after the error page is written
+		securityHeaders(d.Dev),           // 3. CSP with a fresh nonce and the other headers, on every response
+		echo.WrapMiddleware(cop.Handler), // 4. cross-origin unsafe methods → 403, before any handler
+		middleware.BodyLimit(maxBody),    // 5. bounded bodies
+	)
+
+	// Public.
+	e.GET("/healthz", h.health)
+	e.GET("/static/*", h.static)
+	e.GET("/signin", h.signIn)
+	e.GET("/auth/login", d.Auth.Login)
+	e.GET("/auth/callback", d.Auth.Callback)
+	e.POST("/auth/logout", d.Auth.Logout)
+
+	// Staff only.
+	staff := d.Auth.RequireStaff
+	e.GET("/", h.home, staff)
+	e.GET("/users", h.userList, staff)
+	e.GET("/users/new", h.userNew, staff)
+	e.POST("/users", h.userCreate, staff)
+	e.GET("/users/:id", h.userShow, staff)
+	e.GET("/users/:id/metadata", h.metadataEdit, staff)
+	e.POST("/users/:id/metadata", h.metadataSave, staff)
+	return e
+}
+
+func (h *handler) health(c echo.Context) error { return c.String(http.StatusOK, "ok") }
+
+func (h *handler) home(c echo.Context) error { return c.Redirect(http.StatusFound, "/users") }

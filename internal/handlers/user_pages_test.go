@@ -1,0 +1,513 @@
+package handlers_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"github.com/userdesk/userdesk/internal/mgmt"
+	"github.com/userdesk/userdesk/internal/users"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func jane() mgmt.User {
+	last := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	return mgmt.User{
+		UserID: "auth0|abc", Email: "jane@example.com", Name: "Jane Doe", EmailVerified: ptr(true),
+		Picture:     "https://s.gravatar.com/avatar/x.png",
+		LastLogin:   &last,
+		LoginsCount: ptr(int64(7)),
+		Identities:  []mgmt.Identity{{Connection: "Username-Password-Authentication", UserID: "abc", Provider: "auth0"}},
+		UserMetadata: map[string]any{
+			"color": "red", "addr": map[string]any{"city": "Paris"}, "gone": 1.0,
+		},
+		AppMetadata: map[string]any{"plan": "gold"},
+	}
+}
+
+func blockedBob() mgmt.User {
+	return mgmt.User{
+		UserID: "google-oauth2|123", Email: "bob@example.com", Name: "Bob", Blocked: ptr(true),
+		Identities: []mgmt.Identity{{Connection: "google-oauth2", UserID: "123", Provider: "google-oauth2", IsSocial: true}},
+	}
+}
+
+func TestUserListShowsRows(t *testing.T) {
+	env := newEnv(t, false, jane(), blockedBob())
+	rec := env.get(t, "/users")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	p := parse(t, rec)
+	rows := p.byAttr("data-testid", "user-row")
+	if len(rows) != 2 {
+		t.Fatalf("rows = %d, want 2", len(rows))
+	}
+	wantRows := []struct {
+		text, href string
+		blocked    bool
+	}{
+		{"jane@example.com Jane Doe Username-Password-Authentication 2025-03-04 05:06 UTC 7", "/users/auth0%7Cabc", false},
+		{"bob@example.com Bob google-oauth2 never 0 Blocked", "/users/google-oauth2%7C123", true},
+	}
+	for i, w := range wantRows {
+		if got := text(rows[i]); got != w.text {
+			t.Errorf("row %d text = %q, want %q", i, got, w.text)
+		}
+		var links []string
+		for n := range rows[i].Descendants() {
+			if n.Data == "a" {
+				h, _ := attr(n, "href")
+				links = append(links, h)
+			}
+		}
+		if !reflect.DeepEqual(links, []string{w.href}) {
+			t.Errorf("row %d links = %v, want [%s]", i, links, w.href)
+		}
+		blocked := false
+		for n := range rows[i].Descendants() {
+			if v, _ := attr(n, "data-testid"); v == "blocked" {
+				blocked = true
+			}
+		}
+		if blocked != w.blocked {
+			t.Errorf("row %d blocked badge = %v, want %v", i, blocked, w.blocked)
+		}
+	}
+	if got := p.textOf("data-testid", "total"); got != "Showing 1–2 of 2 users" {
+		t.Errorf("total = %q", got)
+	}
+	if p.href("id", "new-user") != "/users/new" || !p.has("id", "search") {
+		t.Error("new-user link or search button missing")
+	}
+	if p.has("id", "next-page") || p.has("id", "prev-page") {
+		t.Error("pager links on a single page")
+	}
+	if p.has("data-testid", "error-q") || p.has("data-testid", "alert") {
+		t.Error("error shown without an error")
+	}
+	if q := env.api.CallsTo("ListUsers")[0].Params.(mgmt.ListUsersParams); q.Q != "" || q.Page != 0 {
+		t.Errorf("list params = %+v", q)
+	}
+}
+
+func TestUserListSearchAndPaging(t *testing.T) {
+	var us []mgmt.User
+	for i := range 120 {
+		us = append(us, mgmt.User{UserID: fmt.Sprintf("auth0|%03d", i), Email: fmt.Sprintf("jan%03d@example.com", i)})
+	}
+	env := newEnv(t, false, us...)
+	rec := env.get(t, "/users?q=jan&page=2")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	p := parse(t, rec)
+	sent := env.api.CallsTo("ListUsers")[0].Params.(mgmt.ListUsersParams)
+	if sent.Q != "name:jan* OR email:jan*" || sent.Page != 1 || sent.PerPage != users.PerPage {
+		t.Errorf("sent %+v", sent)
+	}
+	if got := p.value("q"); got != "jan" {
+		t.Errorf("search box value = %q, want the typed text", got)
+	}
+	if n := len(p.byAttr("data-testid", "user-row")); n != 50 {
+		t.Errorf("rows = %d", n)
+	}
+	if got := p.textOf("data-testid", "total"); got != "Showing 51–100 of 120 users" {
+		t.Errorf("total = %q", got)
+	}
+	if prev, next := p.href("id", "prev-page"), p.href("id", "next-page"); prev != "/users?q=jan" || next != "/users?page=3&q=jan" {
+		t.Errorf("prev %q next %q", prev, next)
+	}
+
+	env.get(t, "/users?q=jane@example.com")
+	if q := env.api.CallsTo("ListUsers")[1].Params.(mgmt.ListUsersParams).Q; q != `email:"jane@example.com"` {
+		t.Errorf("email search sent %q", q)
+	}
+}
+
+func TestUserListEmptyState(t *testing.T) {
+	env := newEnv(t, false, jane())
+	env.api.Search = func(string, mgmt.User) bool { return false }
+	p := parse(t, env.get(t, "/users?q=zzz"))
+	if got := p.textOf("data-testid", "empty"); got != "No users match this search." {
+		t.Errorf("empty state = %q", got)
+	}
+	if p.has("data-testid", "user-row") {
+		t.Error("rows in empty state")
+	}
+}
+
+func TestUserListBadQueryShowsAuth0Message(t *testing.T) {
+	env := newEnv(t, false, jane())
+	msg := "Query validation error: 'Unexpected token' on property q"
+	env.api.Fail = func(m string) error {
+		return &mgmt.Error{StatusCode: 400, Err: "Bad Request", Message: msg, ErrorCode: "invalid_query_string"}
+	}
+	rec := env.get(t, "/users?q=name:(")
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400", rec.Code)
+	}
+	p := parse(t, rec)
+	if got := p.textOf("data-testid", "error-q"); got != msg {
+		t.Errorf("error next to search box = %q", got)
+	}
+	if got := p.value("q"); got != "name:(" {
+		t.Errorf("search box lost the query: %q", got)
+	}
+	if v, _ := attr(p.one("id", "q"), "aria-invalid"); v != "true" {
+		t.Error("search box not marked invalid")
+	}
+}
+
+func TestUserListRateLimitedIsNotA500(t *testing.T) {
+	env := newEnv(t, false)
+	env.api.Fail = func(string) error { return &mgmt.Error{StatusCode: 429, Message: "Too many requests"} }
+	rec := env.get(t, "/users")
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if got := parse(t, rec).textOf("data-testid", "alert"); got != users.MsgRateLimited {
+		t.Errorf("alert = %q", got)
+	}
+}
+
+func TestUserPage(t *testing.T) {
+	env := newEnv(t, false, jane())
+	rec := env.get(t, "/users/auth0%7Cabc")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	if got := env.api.CallsTo("GetUser")[0].ID; got != "auth0|abc" {
+		t.Errorf("GetUser id = %q, want the unescaped id", got)
+	}
+	p := parse(t, rec)
+	for _, want := range []string{"User id auth0|abc", "Email jane@example.com", "Email verified yes", "Last login 2025-03-04 05:06 UTC", "Logins 7", "Blocked no"} {
+		if !strings.Contains(p.textOf("data-testid", "profile"), want) {
+			t.Errorf("profile lacks %q: %q", want, p.textOf("data-testid", "profile"))
+		}
+	}
+	if got := p.textOf("data-testid", "identities"); !strings.Contains(got, "Username-Password-Authentication auth0 abc no") {
+		t.Errorf("identities = %q", got)
+	}
+	if got := p.textOf("data-testid", "user-metadata-json"); got != `{ "addr": { "city": "Paris" }, "color": "red", "gone": 1 }` {
+		t.Errorf("user metadata = %q", got)
+	}
+	if got := text(p.one("data-testid", "app-metadata-json")); got != `{ "plan": "gold" }` {
+		t.Errorf("app metadata = %q", got)
+	}
+	if got := p.href("id", "edit-metadata"); got != "/users/auth0%7Cabc/metadata" {
+		t.Errorf("edit link = %q", got)
+	}
+	if p.has("data-testid", "flash") {
+		t.Error("flash without ?msg=")
+	}
+
+	// An id sent unescaped works too.
+	if rec := env.get(t, "/users/auth0|abc"); rec.Code != http.StatusOK {
+		t.Errorf("unescaped id: status %d", rec.Code)
+	}
+}
+
+func TestUserPageFlash(t *testing.T) {
+	env := newEnv(t, false, jane())
+	for code, want := range map[string]string{
+		"created": "User created.", "metadata-saved": "Metadata saved.", "nochange": "No changes to save.",
+		"<script>alert(1)</script>": "", "deleted": "",
+	} {
+		p := parse(t, env.get(t, "/users/auth0%7Cabc?msg="+url.QueryEscape(code)))
+		got := ""
+		if p.has("data-testid", "flash") {
+			got = p.textOf("data-testid", "flash")
+		}
+		if got != want {
+			t.Errorf("msg=%q: flash %q, want %q", code, got, want)
+		}
+	}
+}
+
+func TestUserPageUnknownUser(t *testing.T) {
+	env := newEnv(t, false)
+	for _, path := range []string{"/users/auth0%7Cnope", "/users/auth0%7Cnope/metadata"} {
+		rec := env.get(t, path)
+		if rec.Code != http.StatusNotFound {
+			t.Fatalf("%s: status %d", path, rec.Code)
+		}
+		if got := parse(t, rec).textOf("data-testid", "error-message"); got != "No user with id auth0|nope." {
+			t.Errorf("%s: message %q", path, got)
+		}
+	}
+}
+
+func TestUserPageUpstreamFailureShowsOurSentenceOnly(t *testing.T) {
+	env := newEnv(t, false, jane())
+	env.api.Fail = func(string) error {
+		return &mgmt.Error{StatusCode: 500, Err: "Internal Server Error", Message: "SENTINEL-upstream-detail"}
+	}
+	rec := env.get(t, "/users/auth0%7Cabc")
+	if rec.Code != http.StatusBadGateway {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if strings.Contains(rec.Body.String(), "SENTINEL") {
+		t.Error("upstream 5xx message shown to staff")
+	}
+	if got := parse(t, rec).textOf("data-testid", "error-message"); got != users.MsgReadFailed {
+		t.Errorf("message %q", got)
+	}
+}
+
+func TestNewUserForm(t *testing.T) {
+	env := newEnv(t, false)
+	p := parse(t, env.get(t, "/users/new"))
+	var opts []string
+	for n := range p.one("id", "connection").Descendants() {
+		if n.Data == "option" {
+			v, _ := attr(n, "value")
+			opts = append(opts, v)
+		}
+	}
+	if want := []string{"", "Staff-DB", "Username-Password-Authentication"}; !reflect.DeepEqual(opts, want) {
+		t.Errorf("options = %q, want only database connections %q", opts, want)
+	}
+	for _, id := range []string{"email", "password", "email_verified", "create"} {
+		p.one("id", id)
+	}
+	for _, f := range []string{"connection", "email", "password"} {
+		if p.has("data-testid", "error-"+f) {
+			t.Errorf("error-%s on an empty form", f)
+		}
+	}
+}
+
+func TestCreateUserSuccess(t *testing.T) {
+	env := newEnv(t, false)
+	rec := env.post(t, "/users", url.Values{
+		"connection": {"Staff-DB"}, "email": {"new@example.com"}, "password": {"Secret-123"}, "email_verified": {"true"},
+	})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	created := env.api.CallsTo("CreateUser")
+	if len(created) != 1 {
+		t.Fatalf("CreateUser calls = %d", len(created))
+	}
+	body := created[0].Params.(*mgmt.UserCreate)
+	if body.Connection != "Staff-DB" || body.Email != "new@example.com" || body.Password != "Secret-123" || !*body.EmailVerified {
+		t.Errorf("create body = %+v", body)
+	}
+	loc := rec.Header().Get("Location")
+	if !strings.HasPrefix(loc, "/users/auth0%7C") || !strings.HasSuffix(loc, "?msg=created") {
+		t.Fatalf("Location = %q", loc)
+	}
+	p := parse(t, env.get(t, loc))
+	if got := p.textOf("data-testid", "flash"); got != "User created." {
+		t.Errorf("flash after redirect = %q", got)
+	}
+}
+
+func TestCreateUserDuplicate(t *testing.T) {
+	existing := mgmt.User{UserID: "auth0|dup", Email: "dup@example.com", Identities: []mgmt.Identity{{Connection: "Staff-DB", Provider: "auth0"}}}
+	env := newEnv(t, false, existing)
+	rec := env.post(t, "/users", url.Values{
+		"connection": {"Staff-DB"}, "email": {"dup@example.com"}, "password": {"Secret-123"},
+	})
+	if rec.Code != http.StatusConflict {
+		t.Fatalf("status %d", rec.Code)
+	}
+	p := parse(t, rec)
+	if got := p.textOf("data-testid", "error-email"); got != "A user with this email already exists." {
+		t.Errorf("email error = %q", got)
+	}
+	if got := p.value("email"); got != "dup@example.com" {
+		t.Errorf("email value = %q, want it kept", got)
+	}
+	if _, has := attr(p.one("id", "password"), "value"); has {
+		t.Error("password re-rendered")
+	}
+	if strings.Contains(rec.Body.String(), "Secret-123") {
+		t.Error("password appears in the page")
+	}
+	selected := ""
+	for n := range p.one("id", "connection").Descendants() {
+		if _, ok := attr(n, "selected"); ok && n.Data == "option" {
+			selected, _ = attr(n, "value")
+		}
+	}
+	if selected != "Staff-DB" {
+		t.Errorf("selected connection = %q", selected)
+	}
+}
+
+func TestCreateUserValidation(t *testing.T) {
+	env := newEnv(t, false)
+	rec := env.post(t, "/users", url.Values{"connection": {"google-oauth2"}, "email": {"not-an-email"}, "password": {""}})
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", rec.Code)
+	}
+	p := parse(t, rec)
+	if got := p.textOf("data-testid", "error-email"); got != users.MsgEmailInvalid {
+		t.Errorf("email error %q", got)
+	}
+	if got := p.textOf("data-testid", "error-password"); got != users.MsgPasswordRequired {
+		t.Errorf("password error %q", got)
+	}
+	if p.value("email") != "not-an-email" {
+		t.Error("email not kept")
+	}
+	if n := len(env.api.Writes()); n != 0 {
+		t.Errorf("writes = %d", n)
+	}
+}
+
+func TestCreateUserUpstreamErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		wantField  string // data-testid of the message element
+		wantMsg    string
+	}{
+		{"weak password next to password", &mgmt.Error{StatusCode: 400, Message: "PasswordStrengthError: Password is too weak"}, 422, "error-password", "PasswordStrengthError: Password is too weak"},
+		{"missing scope", &mgmt.Error{StatusCode: 403, Message: "Insufficient scope, expected any of: create:users", ErrorCode: "insufficient_scope"}, 502, "alert", "The service account is missing the create:users permission."},
+		{"rate limited", &mgmt.Error{StatusCode: 429}, 503, "alert", users.MsgRateLimited},
+		{"5xx outcome unknown", &mgmt.Error{StatusCode: 503, Message: "SENTINEL"}, 502, "alert", users.MsgCreateUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newEnv(t, false)
+			env.api.Fail = func(m string) error {
+				if m == "CreateUser" {
+					return tt.err
+				}
+				return nil
+			}
+			rec := env.post(t, "/users", url.Values{"connection": {"Staff-DB"}, "email": {"a@example.com"}, "password": {"pw"}})
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status %d, want %d", rec.Code, tt.wantStatus)
+			}
+			p := parse(t, rec)
+			if got := p.textOf("data-testid", tt.wantField); got != tt.wantMsg {
+				t.Errorf("%s = %q, want %q", tt.wantField, got, tt.wantMsg)
+			}
+			if strings.Contains(rec.Body.String(), "SENTINEL") {
+				t.Error("upstream 5xx text shown")
+			}
+			if p.value("email") != "a@example.com" {
+				t.Error("form not kept")
+			}
+		})
+	}
+}
+
+func TestMetadataEditForm(t *testing.T) {
+	env := newEnv(t, false, jane())
+	p := parse(t, env.get(t, "/users/auth0%7Cabc/metadata"))
+	if got := text(p.one("id", "user_metadata")); got != `{ "addr": { "city": "Paris" }, "color": "red", "gone": 1 }` {
+		t.Errorf("user_metadata textarea = %q", got)
+	}
+	if got := text(p.one("id", "app_metadata")); got != `{ "plan": "gold" }` {
+		t.Errorf("app_metadata textarea = %q", got)
+	}
+	form := p.all(func(n *html.Node) bool {
+		return n.Data == "form" && hasAttr(n, "action", "/users/auth0%7Cabc/metadata")
+	})
+	if len(form) != 1 {
+		t.Fatal("metadata form posting to the escaped id missing")
+	}
+	if m, _ := attr(form[0], "method"); m != "post" {
+		t.Errorf("method %q", m)
+	}
+	p.one("id", "save-metadata")
+}
+
+func TestMetadataSave(t *testing.T) {
+	env := newEnv(t, false, jane())
+	rec := env.post(t, "/users/auth0%7Cabc/metadata", url.Values{
+		"user_metadata": {`{"color": "blue", "addr": {"city": "Paris"}}`},
+		"app_metadata":  {`{"plan": "gold"}`},
+	})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/users/auth0%7Cabc?msg=metadata-saved" {
+		t.Fatalf("status %d Location %q: %s", rec.Code, rec.Header().Get("Location"), rec.Body)
+	}
+	w := env.api.Writes()
+	if len(w) != 1 || w[0].ID != "auth0|abc" {
+		t.Fatalf("writes = %+v", w)
+	}
+	upd := w[0].Params.(*mgmt.UserUpdate)
+	if want := map[string]any{"color": "blue", "gone": nil}; !reflect.DeepEqual(upd.UserMetadata, want) {
+		t.Errorf("user_metadata PATCH = %#v, want %#v", upd.UserMetadata, want)
+	}
+	if upd.AppMetadata != nil {
+		t.Errorf("unchanged app_metadata sent: %#v", upd.AppMetadata)
+	}
+	stored, _ := env.api.User("auth0|abc")
+	if want := map[string]any{"color": "blue", "addr": map[string]any{"city": "Paris"}}; !reflect.DeepEqual(stored.UserMetadata, want) {
+		t.Errorf("stored = %#v", stored.UserMetadata)
+	}
+}
+
+func TestMetadataSaveNoChange(t *testing.T) {
+	env := newEnv(t, false, jane())
+	rec := env.post(t, "/users/auth0%7Cabc/metadata", url.Values{
+		"user_metadata": {users.PrettyJSON(jane().UserMetadata)},
+		"app_metadata":  {users.PrettyJSON(jane().AppMetadata)},
+	})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/users/auth0%7Cabc?msg=nochange" {
+		t.Fatalf("status %d Location %q", rec.Code, rec.Header().Get("Location"))
+	}
+	if n := len(env.api.Writes()); n != 0 {
+		t.Errorf("writes = %d, want none", n)
+	}
+}
+
+func TestMetadataSaveInvalidJSON(t *testing.T) {
+	env := newEnv(t, false, jane())
+	typed := "\n{\n  \"color\": blue\n}"
+	rec := env.post(t, "/users/auth0%7Cabc/metadata", url.Values{
+		"user_metadata": {typed},
+		"app_metadata":  {`{"plan": "gold", "a.b": 1}`},
+	})
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", rec.Code)
+	}
+	p := parse(t, rec)
+	if got := p.textOf("data-testid", "error-user_metadata"); got != "Invalid JSON at line 3, column 12: invalid character 'b' looking for beginning of value." {
+		t.Errorf("user_metadata error = %q", got)
+	}
+	if got := p.textOf("data-testid", "error-app_metadata"); !strings.HasPrefix(got, `The key "a.b" contains`) {
+		t.Errorf("app_metadata error = %q", got)
+	}
+	if got := p.one("id", "user_metadata").FirstChild; got == nil || got.Data != typed {
+		t.Errorf("textarea does not hold the typed text")
+	}
+	if c := env.api.Calls(); len(c) != 0 {
+		t.Errorf("upstream calls = %+v, want none", c)
+	}
+}
+
+func TestMetadataSaveUpstreamError(t *testing.T) {
+	env := newEnv(t, false, jane())
+	env.api.Fail = func(m string) error {
+		if m == "UpdateUser" {
+			return &mgmt.Error{StatusCode: 403, Message: "Insufficient scope, expected any of: update:users", ErrorCode: "insufficient_scope"}
+		}
+		return nil
+	}
+	rec := env.post(t, "/users/auth0%7Cabc/metadata", url.Values{"user_metadata": {`{"x": 1}`}, "app_metadata": {`{}`}})
+	if rec.Code != http.StatusBadGateway {
+		t.Fatalf("status %d", rec.Code)
+	}
+	p := parse(t, rec)
+	if got := p.textOf("data-testid", "alert"); got != "The service account is missing the update:users permission." {
+		t.Errorf("alert = %q", got)
+	}
+	if got := p.one("id", "user_metadata").FirstChild.Data; got != `{"x": 1}` {
+		t.Errorf("form not kept: %q", got)
+	}
+}

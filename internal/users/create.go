@@ -1,0 +1,113 @@
+package users
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/userdesk/userdesk/internal/mgmt"
+)
+
+// DatabaseStrategy is the strategy of Auth0 database connections, the only ones a user with a
+// password can be created in.
+const DatabaseStrategy = "auth0"
+
+// maxConnectionPages bounds how many pages of connections are read (100 each).
+const maxConnectionPages = 10
+
+// NewUser is what the create form submits, as typed; Validate decides what is acceptable.
+type NewUser struct {
+	Connection    string
+	Email         string
+	Password      string
+	EmailVerified bool
+}
+
+// Field-level validation sentences for the create form.
+const (
+	MsgConnectionRequired = "Choose a connection."
+	MsgConnectionUnknown  = "Choose one of the database connections listed."
+	MsgEmailRequired      = "Enter an email address."
+	MsgEmailInvalid       = "Enter an email address like name@example.com."
+	MsgPasswordRequired   = "Enter an initial password."
+)
+
+// DatabaseConnections returns the names of the tenant's database (strategy "auth0") connections,
+// sorted, for the create form.
+func (s *Service) DatabaseConnections(ctx context.Context) ([]string, error) {
+	var names []string
+	for page := 0; page < maxConnectionPages; page++ {
+		list, err := s.API.ListConnections(ctx, mgmt.ListConnectionsParams{
+			Strategy: []string{DatabaseStrategy}, Page: page, PerPage: 100,
+		})
+		if err != nil {
+			return nil, Explain(OpRead, err)
+		}
+		for _, c := range list.Connections {
+			// Filter again: the strategy parameter is a server-side filter we do not rely on alone.
+			if c.Strategy == DatabaseStrategy {
+				names = append(names, c.Name)
+			}
+		}
+		if len(list.Connections) == 0 || (page+1)*100 >= list.Total {
+			break
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
+}
+
+// Validate checks the form without asking Auth0 and returns field messages (nil when valid).
+func (n NewUser) Validate() map[string]string {
+	errs := map[string]string{}
+	if strings.TrimSpace(n.Connection) == "" {
+		errs["connection"] = MsgConnectionRequired
+	}
+	email := strings.TrimSpace(n.Email)
+	switch {
+	case email == "":
+		errs["email"] = MsgEmailRequired
+	case !looksLikeEmail(email) || len(email) > 254:
+		errs["email"] = MsgEmailInvalid
+	}
+	if n.Password == "" {
+		errs["password"] = MsgPasswordRequired
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+// Create validates n, checks the connection is one of the database connections and creates the
+// user, returning its id. Invalid input is a *Problem with Status 422 and Fields; upstream failures
+// are explained with OpCreate (409 → duplicate email next to the email field). Auth0 is called at
+// most once with POST: a failed create is never retried, its outcome may be unknown.
+func (s *Service) Create(ctx context.Context, n NewUser) (string, error) {
+	if errs := n.Validate(); errs != nil {
+		return "", &Problem{Status: http.StatusUnprocessableEntity, Fields: errs}
+	}
+	conns, err := s.DatabaseConnections(ctx)
+	if err != nil {
+		return "", err
+	}
+	if !slices.Contains(conns, n.Connection) {
+		return "", &Problem{Status: http.StatusUnprocessableEntity, Fields: map[string]string{"connection": MsgConnectionUnknown}}
+	}
+	verified := n.EmailVerified
+	u, err := s.API.CreateUser(ctx, &mgmt.UserCreate{
+		Connection:    n.Connection,
+		Email:         strings.TrimSpace(n.Email),
+		Password:      n.Password,
+		EmailVerified: &verified,
+	})
+	if err != nil {
+		return "", Explain(OpCreate, err)
+	}
+	if u == nil || u.UserID == "" {
+		return "", errors.New("users: Auth0 answered the create without a user_id")
+	}
+	return u.UserID, nil
+}

@@ -1,0 +1,71 @@
+package users
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/userdesk/userdesk/internal/mgmt"
+)
+
+// API is the part of the Management API client the service needs. *mgmt.Client satisfies it through
+// NewMgmtAPI; tests use an in-memory fake.
+type API interface {
+	ListUsers(ctx context.Context, p mgmt.ListUsersParams) (*mgmt.UserList, error)
+	GetUser(ctx context.Context, id string) (*mgmt.User, error)
+	CreateUser(ctx context.Context, u *mgmt.UserCreate) (*mgmt.User, error)
+	UpdateUser(ctx context.Context, id string, u *mgmt.UserUpdate) (*mgmt.User, error)
+	ListConnections(ctx context.Context, p mgmt.ListConnectionsParams) (*mgmt.ConnectionList, error)
+}
+
+// Service holds the user-facing logic. The zero value is not usable: API must be set.
+type Service struct {
+	API API
+}
+
+// ErrNoUser is returned (wrapped) when Auth0 has no user with the requested id.
+var ErrNoUser = errors.New("users: no such user")
+
+// Problem is a failure explained for a staff member. Message and Fields are safe to show: they are
+// our own sentences, or for 4xx answers Auth0's message about the request itself; Err is the cause,
+// for logs only.
+type Problem struct {
+	// Status is the HTTP status of the page that shows the problem.
+	Status int
+	// Message is a sentence about the whole request; "" when the problem is only about fields.
+	Message string
+	// Fields maps a form field name (connection, email, password, user_metadata, app_metadata, q)
+	// to the sentence shown next to it.
+	Fields map[string]string
+	// Err is the underlying cause, or nil for pure validation failures.
+	Err error
+}
+
+func (p *Problem) Error() string {
+	s := fmt.Sprintf("users: %d", p.Status)
+	if p.Message != "" {
+		s += ": " + p.Message
+	}
+	for k, v := range p.Fields {
+		s += "; " + k + ": " + v
+	}
+	if p.Err != nil {
+		s += " (" + p.Err.Error() + ")"
+	}
+	return s
+}
+
+func (p *Problem) Unwrap() error { return p.Err }
+
+// Get returns the user with the given (unescaped) id; ErrNoUser when it does not exist, a *Problem
+// for other upstream failures.
+func (s *Service) Get(ctx context.Context, id string) (*mgmt.User, error) {
+	u, err := s.API.GetUser(ctx, id)
+	if err != nil {
+		if errors.Is(err, mgmt.ErrNotFound) {
+			return nil, fmt.Errorf("%w: %w", ErrNoUser, err)
+		}
+		return nil, Explain(OpRead, err)
+	}
+	return u, nil
+}

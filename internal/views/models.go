@@ -1,0 +1,102 @@
+package views
+
+// Page is what the layout needs: the title, the signed-in staff member and the per-response CSP
+// nonce the page's <script> must carry.
+type Page struct {
+	Title     string
+	SignedIn  bool   // show the navigation and the sign-out form
+	StaffName string // shown in the header when SignedIn
+	Nonce     string // CSP nonce of this response
+	CSSURL    string // stylesheet URL under /static/
+	JSURL     string // script URL under /static/
+}
+
+// SignIn is the public sign-in page.
+type SignIn struct {
+	Product string
+	Error   string // a sentence from the fixed list, or ""
+}
+
+// UserRow is one line of the user list.
+type UserRow struct {
+	URL        string // /users/<path-escaped id>
+	Email      string
+	Name       string
+	Connection string
+	LastLogin  string // formatted, "never" when the user never signed in
+	Logins     string
+	Blocked    bool
+}
+
+// UserList is the user list / search page.
+type UserList struct {
+	Query      string // what was typed into the search box
+	QueryError string // Auth0's reason for refusing the query, shown next to the box
+	Message    string // a sentence about the whole page (e.g. rate limiting), or ""
+	Total      int
+	From, To   int // 1-based range of the rows shown; 0, 0 when empty
+	Page       int
+	LastPage   int
+	Capped     bool   // Total exceeds what Auth0 lets us page through
+	PrevURL    string // "" on the first page
+	NextURL    string // "" on the last page
+	Rows       []UserRow
+}
+
+// Identity is one row of a user's identities table.
+type Identity struct {
+	Connection string
+	Provider   string
+	UserID     string
+	Social     bool
+}
+
+// Field is one labelled value of the profile.
+type Field struct {
+	Label string
+	Value string
+}
+
+// UserDetail is the user page.
+type UserDetail struct {
+	ID           string
+	Heading      string // name or email
+	Picture      string // an https URL or ""
+	Blocked      bool
+	Flash        string // a sentence from the fixed list, or ""
+	Fields       []Field
+	Identities   []Identity
+	UserMetadata string // pretty JSON
+	AppMetadata  string // pretty JSON
+	EditURL      string
+}
+
+// NewUserForm is the create-user form, either empty or re-rendered with its errors. The password is
+// never part of it: it is not sent back to the browser.
+type NewUserForm struct {
+	Connections   []string // database connection names to choose from
+	Connection    string
+	Email         string
+	EmailVerified bool
+	Errors        map[string]string // field name → sentence
+	Message       string            // a sentence about the whole form, or ""
+}
+
+// MetadataForm is the metadata editor.
+type MetadataForm struct {
+	Heading      string // the user's name or email
+	ActionURL    string // /users/<path-escaped id>/metadata
+	CancelURL    string // /users/<path-escaped id>
+	UserMetadata string
+	AppMetadata  string
+	Errors       map[string]string // user_metadata / app_metadata → sentence
+	Message      string
+}
+
+// ErrorPage is the page for a failed request. Message is always a safe sentence.
+type ErrorPage struct {
+	Status  int
+	Title   string
+	Message string
+	BackURL string // where "Back" goes, "" for none
+}
