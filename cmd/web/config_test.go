@@ -1,0 +1,70 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	cases := []struct {
+		name     string
+		env      map[string]string
+		want     func(Config) bool
+		errParts []string
+	}{
+		{
+			name: "defaults run the embedded tenant on loopback",
+			env:  nil,
+			want: func(c Config) bool {
+				return c.Addr == "127.0.0.1:8080" && c.DataDir == "./data" && c.TenantAddr == "127.0.0.1:8081" &&
+					c.DemoEmail == "admin@example.com" && c.DemoPassword == "" && c.Embedded() && c.Dev() &&
+					c.PublicURL == "http://127.0.0.1:8080" && c.OIDCRolesClaim == "https://userdesk.dev/roles"
+			},
+		},
+		{
+			name: "real tenant with https public URL is not dev",
+			env: map[string]string{
+				"AUTH0_DOMAIN": "acme.eu.auth0.com", "AUTH0_CLIENT_ID": "id", "AUTH0_CLIENT_SECRET": "s",
+				"OIDC_ISSUER_URL": "https://acme.eu.auth0.com/", "OIDC_CLIENT_ID": "app", "USERDESK_PUBLIC_URL": "https://desk.example/",
+			},
+			want: func(c Config) bool { return !c.Embedded() && !c.Dev() && c.PublicURL == "https://desk.example" },
+		},
+		{
+			name:     "every problem reported at once",
+			env:      map[string]string{"AUTH0_DOMAIN": "acme.eu.auth0.com", "USERDESK_ADDR": "nonsense"},
+			errParts: []string{"USERDESK_ADDR", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "OIDC_ISSUER_URL"},
+		},
+		{
+			name:     "issuer without client id",
+			env:      map[string]string{"OIDC_ISSUER_URL": "https://idp.example/"},
+			errParts: []string{"OIDC_CLIENT_ID"},
+		},
+		{
+			name:     "bad tenant address",
+			env:      map[string]string{"USERDESK_TENANT_ADDR": "8081"},
+			errParts: []string{"USERDESK_TENANT_ADDR"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := configFromEnv(func(k string) string { return tc.env[k] })
+			if len(tc.errParts) > 0 {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				for _, p := range tc.errParts {
+					if !strings.Contains(err.Error(), p) {
+						t.Errorf("error %q does not mention %s", err, p)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.want(c) {
+				t.Fatalf("unexpected config %+v", c)
+			}
+		})
+	}
+}

@@ -1,0 +1,232 @@
+// Command web runs Userdesk: the support console, and unless AUTH0_DOMAIN is set, the embedded
+// Auth0-compatible tenant it manages.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/userdesk/userdesk/internal/handlers"
+	"github.com/userdesk/userdesk/internal/mgmt"
+	"github.com/userdesk/userdesk/internal/staffauth"
+	"github.com/userdesk/userdesk/internal/tenant"
+	"github.com/userdesk/userdesk/internal/tenant/store/sqlite"
+	"github.com/userdesk/userdesk/internal/users"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "userdesk:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts Userdesk from the environment, prints where it listens and how to sign in, and serves
+// until ctx ends, then shuts down gracefully.
+func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := configFromEnv(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	app, err := start(ctx, cfg, options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Userdesk is running at %s\n", app.URL)
+	if app.TenantURL != "" {
+		fmt.Fprintf(stdout, "Embedded Auth0-compatible tenant at %s\n", app.TenantURL)
+		fmt.Fprintf(stdout, "Sign in as %s with password %s\n", app.DemoEmail, app.DemoPassword)
+	}
+	<-ctx.Done()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return app.Shutdown(shutdownCtx)
+}
+
+// options are the seams tests use; zero values are production defaults.
+type options struct {
+	Logger        *slog.Logger
+	MgmtTransport http.RoundTripper // wraps calls to the Management API (tests record them)
+	BcryptCost    int               // embedded tenant's bcrypt cost; 0 = 10
+}
+
+// App is a running Userdesk.
+type App struct {
+	URL          string // where the dashboard listens
+	TenantURL    string // the embedded tenant's base URL, "" when AUTH0_DOMAIN is set
+	DemoEmail    string
+	DemoPassword string
+
+	tenant *tenant.Tenant // the embedded tenant, nil with AUTH0_DOMAIN
+
+	servers []*http.Server
+	closers []func() error
+	errs    chan error
+}
+
+// Shutdown stops accepting requests, waits for those in flight, then closes storage.
+func (a *App) Shutdown(ctx context.Context) error {
+	var errs []error
+	for _, s := range a.servers {
+		if err := s.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, c := range a.closers {
+		if err := c(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for range a.servers {
+		if err := <-a.errs; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// start wires Userdesk together and starts its listeners. On error everything already started is
+// stopped again.
+func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
+	logger := opt.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	app = &App{errs: make(chan error, 2)}
+	defer func() {
+		if err != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = app.Shutdown(sctx)
+		}
+	}()
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	keys, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "session.key"), 64)
+	if err != nil {
+		return nil, err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on USERDESK_ADDR: %w", err)
+	}
+	if cfg.PublicURL == "http://"+cfg.Addr {
+		cfg.PublicURL = "http://" + ln.Addr().String() // resolves port 0
+	}
+	app.URL = cfg.PublicURL
+
+	domain, clientID, clientSecret := cfg.Auth0Domain, cfg.Auth0ClientID, cfg.Auth0ClientSecret
+	issuer, oidcID, oidcSecret := cfg.OIDCIssuerURL, cfg.OIDCClientID, cfg.OIDCClientSecret
+	if cfg.Embedded() {
+		st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "tenant.db"))
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("open embedded tenant storage: %w", err)
+		}
+		app.closers = append(app.closers, st.Close)
+		tln, err := net.Listen("tcp", cfg.TenantAddr)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("listen on USERDESK_TENANT_ADDR: %w", err)
+		}
+		base := "http://" + tln.Addr().String()
+		tn, err := tenant.Open(ctx, tenant.Config{
+			BaseURL:           base,
+			Store:             st,
+			Logger:            logger.With("component", "tenant"),
+			BcryptCost:        opt.BcryptCost,
+			Seed:              true,
+			DemoEmail:         cfg.DemoEmail,
+			DemoPassword:      cfg.DemoPassword,
+			StaffCallbackURLs: []string{cfg.PublicURL + "/auth/callback"},
+		})
+		if err != nil {
+			ln.Close()
+			tln.Close()
+			return nil, fmt.Errorf("start embedded tenant: %w", err)
+		}
+		app.serve(&http.Server{Handler: tn.Handler(), ReadHeaderTimeout: 10 * time.Second}, tln)
+		app.TenantURL = base
+		app.tenant = tn
+		app.DemoEmail, app.DemoPassword = tn.DemoStaff()
+		domain = base
+		clientID, clientSecret = tn.ServiceAccount()
+		if issuer == "" {
+			issuer = tn.Issuer()
+			oidcID, oidcSecret = tn.StaffApp()
+		}
+	}
+
+	mc, err := mgmt.New(domain, clientID, clientSecret, mgmt.WithHTTPClient(&http.Client{Transport: opt.MgmtTransport}))
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("management client: %w", err)
+	}
+	auth, err := staffauth.New(ctx, staffauth.Config{
+		IssuerURL:    issuer,
+		ClientID:     oidcID,
+		ClientSecret: oidcSecret,
+		RedirectURL:  cfg.PublicURL + "/auth/callback",
+		RolesClaim:   cfg.OIDCRolesClaim,
+		SessionDir:   filepath.Join(cfg.DataDir, "sessions"),
+		HashKey:      keys[:32],
+		BlockKey:     keys[32:],
+		Secure:       !cfg.Dev(),
+		Logger:       logger.With("component", "staffauth"),
+	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	e := handlers.New(handlers.Deps{
+		Users:  &users.Service{API: users.NewMgmtAPI(mc)},
+		Auth:   auth,
+		Logger: logger.With("component", "http"),
+		Dev:    cfg.Dev(),
+	})
+	app.serve(&http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}, ln)
+	logger.Info("userdesk started", "url", app.URL, "tenant", domain)
+	return app, nil
+}
+
+func (a *App) serve(s *http.Server, ln net.Listener) {
+	a.servers = append(a.servers, s)
+	go func() { a.errs <- s.Serve(ln) }()
+}
+
+// loadOrCreateKey returns n random bytes kept in path, creating them (mode 0600) on first start so
+// sessions survive restarts without a configured secret.
+func loadOrCreateKey(path string, n int) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) == n {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	b = make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return b, nil
+}

@@ -1,0 +1,199 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/userdesk/userdesk/internal/tenant/store"
+)
+
+// RolesClaim is the ID-token claim that carries the signed-in staff member's roles, copied from the
+// staff user's app_metadata.roles array. Namespaced like an Auth0 custom claim.
+const RolesClaim = "https://userdesk.dev/roles"
+
+// Names of the objects Open ensures exist.
+const (
+	// DatabaseConnection is the default end-user database connection (seeded).
+	DatabaseConnection = "Username-Password-Authentication"
+	// GoogleConnection is the seeded social connection.
+	GoogleConnection = "google-oauth2"
+	// StaffConnection holds the Userdesk staff accounts; it is enabled only for the staff app.
+	StaffConnection = "Userdesk-Staff"
+
+	serviceAccountName = "Userdesk Service Account"
+	staffAppName       = "Userdesk"
+)
+
+// serviceScopes are the Management API scopes granted to the Userdesk service account.
+var serviceScopes = []string{
+	"read:users", "create:users", "update:users", "delete:users",
+	"read:connections", "read:user_idp_tokens", "update:users_app_metadata",
+}
+
+// Token lifetimes. 86400 s is Auth0's default for Management API tokens (contract §1.2); 36000 s is
+// Auth0's default ID-token lifetime [I].
+const (
+	accessTokenTTL = 24 * time.Hour
+	idTokenTTL     = 10 * time.Hour
+	authCodeTTL    = 5 * time.Minute
+)
+
+// Config configures a Tenant. Zero values get the documented defaults.
+type Config struct {
+	// BaseURL is the tenant's public origin without a trailing slash, e.g. "http://127.0.0.1:8081".
+	// The issuer is BaseURL+"/" and the Management API audience BaseURL+"/api/v2/".
+	BaseURL string
+	Store   store.Store
+	Logger  *slog.Logger     // nil = discard
+	Now     func() time.Time // nil = time.Now
+	// BcryptCost is the cost for new password hashes; 0 = 10.
+	BcryptCost int
+	// Seed seeds demo connections and users on first start (when the store has no connections).
+	Seed bool
+	// DemoEmail is the staff login; default "admin@example.com".
+	DemoEmail string
+	// DemoPassword is the staff password. "" = generate once, store it in the settings and reuse it on
+	// later starts. When set, it becomes the staff user's password on every start.
+	DemoPassword string
+	// StaffCallbackURLs are the allowed redirect_uri values of the staff app (replaced on every start).
+	StaffCallbackURLs []string
+	// ServiceClientID and ServiceClientSecret optionally fix the service account's credentials.
+	ServiceClientID, ServiceClientSecret string
+}
+
+// Tenant is an embedded Auth0-compatible tenant. Create it with Open; it is safe for concurrent use.
+type Tenant struct {
+	store    store.Store
+	log      *slog.Logger
+	now      func() time.Time
+	cost     int
+	baseURL  string
+	issuer   string
+	audience string
+	keys     *keyring
+	// dummyHash is a bcrypt hash of a random string, compared against when no user matches.
+	dummyHash []byte
+
+	serviceID, serviceSecret string
+	staffID, staffSecret     string
+	demoEmail, demoPassword  string
+
+	handler http.Handler
+}
+
+// Open prepares the tenant: it loads or creates the signing key, seeds demo data on first start
+// (Config.Seed), and ensures the staff connection, staff app, demo staff user and service account.
+func Open(ctx context.Context, cfg Config) (*Tenant, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("tenant: Config.Store is required")
+	}
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("tenant: BaseURL %q must be an absolute http(s) URL", cfg.BaseURL)
+	}
+	t := &Tenant{
+		store:     cfg.Store,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		cost:      cfg.BcryptCost,
+		baseURL:   base,
+		issuer:    base + "/",
+		audience:  base + "/api/v2/",
+		demoEmail: strings.ToLower(strings.TrimSpace(cfg.DemoEmail)),
+	}
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	if t.cost == 0 {
+		t.cost = 10
+	}
+	if t.demoEmail == "" {
+		t.demoEmail = "admin@example.com"
+	}
+	if t.dummyHash, err = bcrypt.GenerateFromPassword([]byte(randomToken(16)), t.cost); err != nil {
+		return nil, fmt.Errorf("tenant: %w", err)
+	}
+	if t.keys, err = loadKeyring(ctx, cfg.Store, t.now); err != nil {
+		return nil, err
+	}
+	if err := t.setup(ctx, cfg); err != nil {
+		return nil, err
+	}
+	t.handler = t.routes()
+	return t, nil
+}
+
+// Handler returns the tenant's HTTP handler (Authentication API, OIDC endpoints and /api/v2).
+func (t *Tenant) Handler() http.Handler { return t.handler }
+
+// Issuer is the token issuer, BaseURL+"/".
+func (t *Tenant) Issuer() string { return t.issuer }
+
+// Audience is the Management API identifier, BaseURL+"/api/v2/".
+func (t *Tenant) Audience() string { return t.audience }
+
+// ServiceAccount returns the credentials of the Userdesk machine-to-machine client.
+func (t *Tenant) ServiceAccount() (clientID, clientSecret string) {
+	return t.serviceID, t.serviceSecret
+}
+
+// StaffApp returns the credentials of the Userdesk staff OIDC application.
+func (t *Tenant) StaffApp() (clientID, clientSecret string) { return t.staffID, t.staffSecret }
+
+// DemoStaff returns the demo staff member's login.
+func (t *Tenant) DemoStaff() (email, password string) { return t.demoEmail, t.demoPassword }
+
+// routes is the one route table of the tenant.
+func (t *Tenant) routes() http.Handler {
+	mux := http.NewServeMux()
+
+	// Authentication API and OIDC.
+	mux.HandleFunc("POST /oauth/token", t.handleToken)
+	mux.HandleFunc("GET /.well-known/jwks.json", t.handleJWKS)
+	mux.HandleFunc("GET /.well-known/openid-configuration", t.handleDiscovery)
+	mux.HandleFunc("GET /userinfo", t.handleUserinfo)
+	mux.HandleFunc("GET /authorize", t.handleAuthorizeForm)
+	// The sign-in POST is the only browser form: reject cross-site submissions (Sec-Fetch-Site, then
+	// Origin vs Host), so another site cannot log a victim's browser into its own staff account.
+	cop := http.NewCrossOriginProtection()
+	mux.Handle("POST /authorize", cop.Handler(http.HandlerFunc(t.handleAuthorizeSubmit)))
+	mux.Handle("POST /u/login", cop.Handler(http.HandlerFunc(t.handleAuthorizeSubmit)))
+
+	// Management API v2. Scopes per contract §3 and §5 ("any of").
+	mux.Handle("GET /api/v2/users", t.api(t.listUsers, "read:users", "read:user_idp_tokens"))
+	mux.Handle("POST /api/v2/users", t.api(t.createUser, "create:users"))
+	mux.Handle("GET /api/v2/users/{id}", t.api(t.getUser, "read:users", "read:current_user", "read:user_idp_tokens"))
+	mux.Handle("PATCH /api/v2/users/{id}", t.api(t.patchUser, "update:users", "update:users_app_metadata", "update:current_user_metadata"))
+	mux.Handle("DELETE /api/v2/users/{id}", t.api(t.deleteUser, "delete:users", "delete:current_user"))
+	mux.Handle("GET /api/v2/users-by-email", t.api(t.usersByEmail, "read:users"))
+	mux.Handle("GET /api/v2/connections", t.api(t.listConnections, "read:connections"))
+	mux.Handle("GET /api/v2/connections/{id}", t.api(t.getConnection, "read:connections"))
+	mux.HandleFunc("/api/v2/", func(w http.ResponseWriter, r *http.Request) {
+		writeAPIError(w, &apiError{Status: http.StatusNotFound, Message: "Not Found"})
+	})
+
+	return securityHeaders(mux)
+}
+
+// securityHeaders sets the headers every tenant response carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
