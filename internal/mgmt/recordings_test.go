@@ -23,7 +23,7 @@ import (
 )
 
 // recordingsDir is the shared fixture folder beside the checkout (../shared from the repo root).
-var recordingsDir = filepath.Join("..", "..", "..", "shared", "fixtures", "auth0-recordings")
+var recordingsDir = filepath.Join("..", "..", "testdata", "auth0-recordings") // a copy of shared/fixtures/auth0-recordings (see its LICENSE.md)
 
 // cassette is the part of a go-vcr v2 cassette these tests read.
 type cassette struct {
@@ -101,7 +101,7 @@ func (r recorded) name() string { return r.file + "#" + strconv.Itoa(r.index) + 
 func loadRecordings(t *testing.T) []recorded {
 	t.Helper()
 	if _, err := os.Stat(recordingsDir); errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("recordings not found at %s", recordingsDir)
+		t.Fatalf("recordings not found at %s", recordingsDir)
 	}
 	var out []recorded
 	files := 0

@@ -5,7 +5,7 @@
 // tenant, over HTTP.
 //
 // Wire formats follow /work/shared/docs/auth0-contract.md and the recorded Auth0 traffic in
-// shared/fixtures/auth0-recordings (replayed by replay_test.go). Storage is behind store.Store; the
+// testdata/auth0-recordings, a copy of shared/fixtures/auth0-recordings (replayed by replay_test.go). Storage is behind store.Store; the
 // package never speaks SQL. Decisions the contract marks as not established are documented where they
 // are made (search for "[I]").
 package tenant

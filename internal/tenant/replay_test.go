@@ -45,7 +45,7 @@ import (
 // from the seeded connection. Management requests carry a bearer token minted by the tenant key (the
 // recordings stripped Authorization headers).
 
-const recordings = "../../../shared/fixtures/auth0-recordings"
+const recordings = "../../testdata/auth0-recordings" // a copy of shared/fixtures/auth0-recordings (see its LICENSE.md)
 
 type cassette struct {
 	Interactions []struct {
