@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/userdesk/userdesk/internal/authz"
 )
 
 // Config is everything Userdesk reads from its environment. Defaults make `make run` work with no
@@ -28,6 +30,15 @@ type Config struct {
 	OIDCClientID     string // OIDC_CLIENT_ID
 	OIDCClientSecret string // OIDC_CLIENT_SECRET
 	OIDCRolesClaim   string // OIDC_ROLES_CLAIM, default https://userdesk.dev/roles
+	// USERDESK_ROLE_MAP: "group=role,…" from the roles claim to viewer/helpdesk/agent/admin; claim
+	// values that are role names map to themselves.
+	RoleMap string
+}
+
+// Roles returns the claim-to-role mapping (Validate has checked it).
+func (c Config) Roles() authz.Mapping {
+	m, _ := authz.ParseMapping(c.OIDCRolesClaim, c.RoleMap)
+	return m
 }
 
 // Embedded reports whether Userdesk runs its own tenant.
@@ -57,6 +68,7 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		OIDCClientID:      get("OIDC_CLIENT_ID", ""),
 		OIDCClientSecret:  getenv("OIDC_CLIENT_SECRET"),
 		OIDCRolesClaim:    get("OIDC_ROLES_CLAIM", "https://userdesk.dev/roles"),
+		RoleMap:           get("USERDESK_ROLE_MAP", ""),
 	}
 	c.PublicURL = strings.TrimRight(get("USERDESK_PUBLIC_URL", "http://"+c.Addr), "/")
 	return c, c.Validate()
@@ -88,6 +100,9 @@ func (c Config) Validate() error {
 	}
 	if c.OIDCIssuerURL != "" && c.OIDCClientID == "" {
 		errs = append(errs, errors.New("OIDC_CLIENT_ID is required with OIDC_ISSUER_URL"))
+	}
+	if _, err := authz.ParseMapping(c.OIDCRolesClaim, c.RoleMap); err != nil {
+		errs = append(errs, fmt.Errorf("USERDESK_ROLE_MAP: %w", err))
 	}
 	return errors.Join(errs...)
 }

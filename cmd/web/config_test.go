@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/userdesk/userdesk/internal/authz"
 )
 
 func TestConfigFromEnv(t *testing.T) {
@@ -38,6 +40,19 @@ func TestConfigFromEnv(t *testing.T) {
 			name:     "issuer without client id",
 			env:      map[string]string{"OIDC_ISSUER_URL": "https://idp.example/"},
 			errParts: []string{"OIDC_CLIENT_ID"},
+		},
+		{
+			name: "role mapping",
+			env:  map[string]string{"USERDESK_ROLE_MAP": "support=agent, tier1=helpdesk"},
+			want: func(c Config) bool {
+				m := c.Roles()
+				return m.Claim == "https://userdesk.dev/roles" && m.Resolve([]string{"tier1"}) == authz.Helpdesk && m.Resolve([]string{"admin"}) == authz.Admin
+			},
+		},
+		{
+			name:     "bad role mapping",
+			env:      map[string]string{"USERDESK_ROLE_MAP": "support=superuser"},
+			errParts: []string{"USERDESK_ROLE_MAP", "superuser"},
 		},
 		{
 			name:     "bad tenant address",

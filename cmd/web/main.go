@@ -184,7 +184,7 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 		ClientID:     oidcID,
 		ClientSecret: oidcSecret,
 		RedirectURL:  cfg.PublicURL + "/auth/callback",
-		RolesClaim:   cfg.OIDCRolesClaim,
+		Roles:        cfg.Roles(),
 		SessionDir:   filepath.Join(cfg.DataDir, "sessions"),
 		HashKey:      keys[:32],
 		BlockKey:     keys[32:],

@@ -102,6 +102,25 @@ func TestSignInPage(t *testing.T) {
 	}
 }
 
+func TestSignInPageReturnToAndNotice(t *testing.T) {
+	env := newEnv(t, false)
+	for query, wantLink := range map[string]string{
+		"?return_to=%2Fusers%2Fauth0%257Cabc":   "/auth/login?return_to=%2Fusers%2Fauth0%257Cabc",
+		"?return_to=%2F%2Fevil.example":         "/auth/login",
+		"?return_to=https%3A%2F%2Fevil.example": "/auth/login",
+		"?return_to=%2F%2509%2Fevil.example":    "/auth/login",
+	} {
+		p := parse(t, env.get(t, "/signin"+query))
+		if got := p.href("id", "signin-link"); got != wantLink {
+			t.Errorf("%s: sign-in link %q, want %q", query, got, wantLink)
+		}
+	}
+	p := parse(t, env.get(t, "/signin?error=signed_out"))
+	if p.has("data-testid", "alert") || p.textOf("data-testid", "flash") != "You have signed out." {
+		t.Error("signing out must show a notice, not an error")
+	}
+}
+
 func TestSignedInLayout(t *testing.T) {
 	p := parse(t, newEnv(t, false).get(t, "/users"))
 	if got := p.textOf("data-testid", "staff-name"); got != "Sam Support" {

@@ -2,9 +2,11 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/userdesk/userdesk/internal/safepath"
 	"github.com/userdesk/userdesk/internal/views"
 )
 
@@ -17,7 +19,7 @@ const (
 	SignInErrForbidden = "forbidden"       // signed in, but not allowed to use the console
 	SignInErrSession   = "session"         // the session ended (idle or absolute timeout)
 	SignInErrIdP       = "idp_unavailable" // the identity provider could not be reached
-	SignInSignedOut    = "signed_out"      // not an error: the staff member signed out
+	SignInSignedOut    = "signed_out"      // not an error: the staff member signed out (shown as a notice)
 )
 
 func signInError(code string) string {
@@ -34,16 +36,24 @@ func signInError(code string) string {
 		return "Your session has ended. Please sign in again."
 	case SignInErrIdP:
 		return "The identity provider is not answering. Try again in a moment."
-	case SignInSignedOut:
-		return "You have signed out."
 	}
 	return ""
 }
 
 // signIn is the public page with the one link that starts the OIDC login.
 func (h *handler) signIn(c echo.Context) error {
+	login := "/auth/login"
+	if rt := safepath.ReturnTo(c.QueryParam("return_to")); rt != "" {
+		login += "?return_to=" + url.QueryEscape(rt)
+	}
+	notice := ""
+	if c.QueryParam("error") == SignInSignedOut {
+		notice = "You have signed out."
+	}
 	return h.render(c, http.StatusOK, "Sign in", views.SignInPage(views.SignIn{
-		Product: Product,
-		Error:   signInError(c.QueryParam("error")),
+		Product:  Product,
+		Error:    signInError(c.QueryParam("error")),
+		Notice:   notice,
+		LoginURL: login,
 	}))
 }

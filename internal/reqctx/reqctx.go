@@ -2,7 +2,11 @@
 // signed-in staff member, the CSP nonce and the CSRF form token. Views read them through here only.
 package reqctx
 
-import "context"
+import (
+	"context"
+
+	"github.com/userdesk/userdesk/internal/authz"
+)
 
 // Staff is the signed-in staff member, as the identity provider's ID token described them.
 type Staff struct {
@@ -10,7 +14,8 @@ type Staff struct {
 	Subject string
 	Email   string
 	Name    string
-	Roles   []string
+	Roles   []string   // the identity provider's group/role claim values
+	Role    authz.Role // the Userdesk role they map to
 }
 
 type key int

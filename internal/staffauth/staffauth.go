@@ -22,7 +22,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/oauth2"
 
+	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/reqctx"
+	"github.com/userdesk/userdesk/internal/safepath"
 )
 
 // Config configures staff sign-in. Zero durations take the documented defaults.
@@ -31,7 +33,9 @@ type Config struct {
 	ClientID     string
 	ClientSecret string
 	RedirectURL  string // this app's callback, e.g. "http://127.0.0.1:8080/auth/callback"
-	RolesClaim   string // ID token claim holding the staff member's roles (optional)
+	// Roles maps the ID token claim named Roles.Claim (groups or roles) to a Userdesk role. A staff
+	// member who maps to no role is refused at sign-in.
+	Roles authz.Mapping
 
 	// SessionDir holds the server-side session files; logging out deletes the file, so a copied cookie
 	// stops working at once.
@@ -71,6 +75,7 @@ const (
 	keyState        = "state"
 	keyNonce        = "nonce"
 	keyVerifier     = "verifier"
+	keyReturn       = "return_to"
 	seenWriteWindow = time.Minute
 )
 
@@ -183,7 +188,8 @@ func (a *Auth) Login(c echo.Context) error {
 	verifier := oauth2.GenerateVerifier()
 	r, w := c.Request(), c.Response()
 	tx, _ := a.tx.New(r, a.txName()) // a stale or undecodable cookie is simply replaced
-	tx.Values = map[any]any{keyState: state, keyNonce: nonce, keyVerifier: verifier}
+	tx.Values = map[any]any{keyState: state, keyNonce: nonce, keyVerifier: verifier,
+		keyReturn: safepath.ReturnTo(c.QueryParam("return_to"))}
 	if err := tx.Save(r, w); err != nil {
 		return fmt.Errorf("save sign-in transaction: %w", err)
 	}
@@ -198,6 +204,7 @@ func (a *Auth) Callback(c echo.Context) error {
 	state, _ := tx.Values[keyState].(string)
 	nonce, _ := tx.Values[keyNonce].(string)
 	verifier, _ := tx.Values[keyVerifier].(string)
+	returnTo := safepath.ReturnTo(str(tx.Values[keyReturn]))
 	// The transaction is single use, whatever happens next.
 	tx.Options = cookieOptions(a.cfg.Secure, -1)
 	_ = tx.Save(r, w)
@@ -236,15 +243,12 @@ func (a *Auth) Callback(c echo.Context) error {
 	if err := idt.Claims(&claims); err != nil {
 		return a.fail(c, "failed", "ID token claims unreadable", err)
 	}
-	staff := reqctx.Staff{Issuer: idt.Issuer, Subject: idt.Subject, Email: str(claims["email"]), Name: str(claims["name"])}
-	if a.cfg.RolesClaim != "" {
-		if rs, ok := claims[a.cfg.RolesClaim].([]any); ok {
-			for _, r := range rs {
-				if s, ok := r.(string); ok && s != "" && !strings.ContainsAny(s, " \n") {
-					staff.Roles = append(staff.Roles, s)
-				}
-			}
-		}
+	staff := reqctx.Staff{Issuer: idt.Issuer, Subject: idt.Subject, Email: str(claims["email"]), Name: str(claims["name"]),
+		Roles: ClaimValues(claims[a.cfg.Roles.Claim])}
+	staff.Role = a.cfg.Roles.Resolve(staff.Roles)
+	if staff.Role == authz.None {
+		a.cfg.Logger.Warn("authn_login_fail", "reason", "no role", "iss", staff.Issuer, "sub", staff.Subject)
+		return c.Redirect(http.StatusSeeOther, "/signin?error=forbidden")
 	}
 
 	// Retire any previous session server-side, then start a new one with a new id.
@@ -262,8 +266,11 @@ func (a *Auth) Callback(c echo.Context) error {
 	if err := a.sessions.Save(r, w, sess); err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
-	a.cfg.Logger.Info("authn_login_success", "iss", staff.Issuer, "sub", staff.Subject)
-	return c.Redirect(http.StatusSeeOther, "/users")
+	a.cfg.Logger.Info("authn_login_success", "iss", staff.Issuer, "sub", staff.Subject, "role", string(staff.Role))
+	if returnTo == "" || returnTo == "/" {
+		returnTo = "/users"
+	}
+	return c.Redirect(http.StatusSeeOther, returnTo)
 }
 
 func (a *Auth) fail(c echo.Context, code, msg string, err error) error {
@@ -296,10 +303,18 @@ func (a *Auth) RequireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 		staff, ok, ended := a.current(c)
 		if !ok {
 			if c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead {
+				target := "/signin"
 				if ended {
-					return c.Redirect(http.StatusSeeOther, "/signin?error=session")
+					target += "?error=session"
 				}
-				return c.Redirect(http.StatusSeeOther, "/signin")
+				if rt := safepath.ReturnTo(c.Request().URL.RequestURI()); rt != "" && rt != "/" {
+					sep := "?"
+					if ended {
+						sep = "&"
+					}
+					target += sep + "return_to=" + url.QueryEscape(rt)
+				}
+				return c.Redirect(http.StatusSeeOther, target)
 			}
 			return echo.NewHTTPError(http.StatusUnauthorized, "Your session has ended. Sign in again.")
 		}
@@ -332,17 +347,46 @@ func (a *Auth) current(c echo.Context) (staff reqctx.Staff, ok, ended bool) {
 		sess.Values[keySeen] = now.Unix()
 		_ = a.sessions.Save(r, w, sess)
 	}
-	var roles []string
+	var groups []string
 	if s := str(sess.Values[keyRoles]); s != "" {
-		roles = strings.Fields(s)
+		groups = strings.Fields(s)
+	}
+	// The role is worked out again on every request, so a changed mapping applies at once and a
+	// staff member whose groups no longer map to a role is out.
+	role := a.cfg.Roles.Resolve(groups)
+	if role == authz.None {
+		return reqctx.Staff{}, false, true
 	}
 	return reqctx.Staff{
 		Issuer: str(sess.Values[keyIssuer]), Subject: sub, Email: str(sess.Values[keyEmail]),
-		Name: str(sess.Values[keyName]), Roles: roles,
+		Name: str(sess.Values[keyName]), Roles: groups, Role: role,
 	}, true, false
 }
 
 func str(v any) string { s, _ := v.(string); return s }
+
+// ClaimValues reads a groups/roles claim that may be one string or a list of strings. Values with
+// whitespace are dropped: they cannot name a group and would not survive storage.
+func ClaimValues(v any) []string {
+	var raw []any
+	switch x := v.(type) {
+	case string:
+		raw = []any{x}
+	case []any:
+		raw = x
+	case []string:
+		for _, s := range x {
+			raw = append(raw, s)
+		}
+	}
+	var out []string
+	for _, r := range raw {
+		if s, ok := r.(string); ok && s != "" && !strings.ContainsAny(s, " \t\r\n") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 func randomString() string {
 	b := make([]byte, 32)

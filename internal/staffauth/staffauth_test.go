@@ -17,6 +17,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/labstack/echo/v4"
 
+	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/reqctx"
 )
 
@@ -124,7 +125,7 @@ func newHarness(t *testing.T, secure bool) *harness {
 	h := &harness{t: t, op: newFakeOP(t), now: time.Now().Truncate(time.Second)}
 	a, err := New(t.Context(), Config{
 		IssuerURL: h.op.srv.URL + "/", ClientID: "userdesk-app", ClientSecret: "s3cret",
-		RedirectURL: "http://127.0.0.1:8080/auth/callback", RolesClaim: "https://userdesk.dev/roles",
+		RedirectURL: "http://127.0.0.1:8080/auth/callback", Roles: authz.Mapping{Claim: "https://userdesk.dev/roles", Groups: map[string]authz.Role{"support": authz.Agent}},
 		SessionDir: t.TempDir(), HashKey: make32('h'), BlockKey: make32('b'), Secure: secure,
 		Now: func() time.Time { return h.now },
 	})
@@ -138,7 +139,7 @@ func newHarness(t *testing.T, secure bool) *harness {
 	e.POST("/auth/logout", a.Logout)
 	e.GET("/users", func(c echo.Context) error {
 		s, _ := reqctx.StaffFrom(c.Request().Context())
-		return c.String(200, s.Email+" "+s.Name+" "+strings.Join(s.Roles, ","))
+		return c.String(200, s.Email+" "+s.Name+" "+strings.Join(s.Roles, ",")+" "+string(s.Role))
 	}, a.RequireStaff)
 	e.POST("/users", func(c echo.Context) error { return c.String(200, "written") }, a.RequireStaff)
 	h.e = e
@@ -206,7 +207,7 @@ func TestSignInFlowAndCookieAttributes(t *testing.T) {
 			t.Fatalf("session cookie is %d bytes", len(sc.String()))
 		}
 		rec = h.do("GET", "/users", []*http.Cookie{sc})
-		if rec.Code != 200 || rec.Body.String() != "admin@example.com Ada Admin admin" {
+		if rec.Code != 200 || rec.Body.String() != "admin@example.com Ada Admin admin admin" {
 			t.Fatalf("signed-in request: %d %q", rec.Code, rec.Body.String())
 		}
 	}
@@ -214,14 +215,14 @@ func TestSignInFlowAndCookieAttributes(t *testing.T) {
 
 func TestNoSessionRedirectsOrRefuses(t *testing.T) {
 	h := newHarness(t, false)
-	if rec := h.do("GET", "/users", nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/signin" {
+	if rec := h.do("GET", "/users", nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/signin?return_to=%2Fusers" {
 		t.Fatalf("GET without session: %d %q", rec.Code, rec.Header().Get("Location"))
 	}
 	if rec := h.do("POST", "/users", nil); rec.Code != http.StatusUnauthorized {
 		t.Fatalf("POST without session: %d", rec.Code)
 	}
 	forged := &http.Cookie{Name: h.auth.sessionName(), Value: "forged-value"}
-	if rec := h.do("GET", "/users", []*http.Cookie{forged}); rec.Code != http.StatusSeeOther {
+	if rec := h.do("GET", "/users?q=a%20b", []*http.Cookie{forged}); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/signin?return_to=%2Fusers%3Fq%3Da%2520b" {
 		t.Fatalf("forged cookie accepted: %d", rec.Code)
 	}
 }
@@ -341,7 +342,7 @@ func TestIdleAndAbsoluteTimeouts(t *testing.T) {
 		t.Fatalf("29 min idle: %d", r.Code)
 	}
 	h.now = h.now.Add(31 * time.Minute)
-	if r := h.do("GET", "/users", []*http.Cookie{sc}); r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/signin?error=session" {
+	if r := h.do("GET", "/users", []*http.Cookie{sc}); r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/signin?error=session&return_to=%2Fusers" {
 		t.Fatalf("31 min idle still signed in: %d", r.Code)
 	}
 
@@ -367,6 +368,74 @@ func TestNewReportsEveryProblem(t *testing.T) {
 	for _, want := range []string{"issuer", "client id", "redirect", "hash key", "block key", "session directory"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+func TestRolesAtSignIn(t *testing.T) {
+	cases := []struct {
+		claim any
+		want  string // role, or "" for refused
+	}{
+		{[]string{"admin"}, "admin"},
+		{[]string{"support", "viewer"}, "agent"},
+		{"support", "agent"},
+		{[]string{"marketing"}, ""},
+		{nil, ""},
+		{[]string{"has space"}, ""},
+	}
+	for _, tc := range cases {
+		h := newHarness(t, false)
+		h.op.mutate = func(c map[string]any) { c["https://userdesk.dev/roles"] = tc.claim }
+		rec := h.do("GET", "/auth/login", nil)
+		tx := cookieNamed(rec.Result().Cookies(), h.auth.txName())
+		code, state := h.op.authorize(t, rec.Header().Get("Location"))
+		rec = h.do("GET", "/auth/callback?code="+code+"&state="+state, []*http.Cookie{tx})
+		sc := cookieNamed(rec.Result().Cookies(), h.auth.sessionName())
+		if tc.want == "" {
+			if rec.Header().Get("Location") != "/signin?error=forbidden" || (sc != nil && sc.Value != "") {
+				t.Errorf("claim %v: not refused (%q)", tc.claim, rec.Header().Get("Location"))
+			}
+			continue
+		}
+		r := h.do("GET", "/users", []*http.Cookie{sc})
+		if r.Code != 200 || !strings.HasSuffix(r.Body.String(), " "+tc.want) {
+			t.Errorf("claim %v: %d %q, want role %s", tc.claim, r.Code, r.Body.String(), tc.want)
+		}
+	}
+}
+
+func TestRoleMappingChangeAppliesNextRequest(t *testing.T) {
+	h := newHarness(t, false)
+	h.op.mutate = func(c map[string]any) { c["https://userdesk.dev/roles"] = []string{"support"} }
+	sc := h.signIn()
+	if r := h.do("GET", "/users", []*http.Cookie{sc}); !strings.HasSuffix(r.Body.String(), " agent") {
+		t.Fatalf("before: %q", r.Body.String())
+	}
+	h.auth.cfg.Roles.Groups = map[string]authz.Role{"support": authz.Viewer}
+	if r := h.do("GET", "/users", []*http.Cookie{sc}); !strings.HasSuffix(r.Body.String(), " viewer") {
+		t.Fatalf("after demotion: %q", r.Body.String())
+	}
+	h.auth.cfg.Roles.Groups = map[string]authz.Role{}
+	if r := h.do("GET", "/users", []*http.Cookie{sc}); r.Code != http.StatusSeeOther {
+		t.Fatalf("after losing every role: %d", r.Code)
+	}
+}
+
+func TestReturnToAfterSignIn(t *testing.T) {
+	for target, want := range map[string]string{
+		"/users/auth0%7Cabc":   "/users/auth0%7Cabc",
+		"//evil.example/x":     "/users",
+		"https://evil.example": "/users",
+		"/%09/evil.example":    "/users",
+	} {
+		h := newHarness(t, false)
+		rec := h.do("GET", "/auth/login?return_to="+url.QueryEscape(target), nil)
+		tx := cookieNamed(rec.Result().Cookies(), h.auth.txName())
+		code, state := h.op.authorize(t, rec.Header().Get("Location"))
+		rec = h.do("GET", "/auth/callback?code="+code+"&state="+state, []*http.Cookie{tx})
+		if got := rec.Header().Get("Location"); got != want {
+			t.Errorf("return_to %q: redirected to %q, want %q", target, got, want)
 		}
 	}
 }

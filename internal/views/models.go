@@ -13,8 +13,10 @@ type Page struct {
 
 // SignIn is the public sign-in page.
 type SignIn struct {
-	Product string
-	Error   string // a sentence from the fixed list, or ""
+	Product  string
+	Error    string // a sentence from the fixed list, or ""
+	Notice   string // a neutral message (signed out), or ""
+	LoginURL string // /auth/login, with a checked return_to when there is one
 }
 
 // UserRow is one line of the user list.
