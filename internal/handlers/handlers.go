@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/mgmt"
 	"github.com/userdesk/userdesk/internal/users"
 )
@@ -34,8 +35,14 @@ type UserService interface {
 var _ UserService = (*users.Service)(nil)
 
 // Deps are the handlers' collaborators.
+// Auditor records refusals in the audit trail; writes are recorded by the service that performs them.
+type Auditor interface {
+	Denied(ctx context.Context, a authz.Action, targetUserID string)
+}
+
 type Deps struct {
 	Users  UserService
+	Audit  Auditor // optional
 	Auth   Auth
 	Logger *slog.Logger
 	Dev    bool // local http: no HSTS
@@ -50,6 +57,7 @@ const maxBody = "512K"
 
 type handler struct {
 	users  UserService
+	audit  Auditor
 	log    *slog.Logger
 	assets assets
 }
@@ -60,7 +68,7 @@ func New(d Deps) *echo.Echo {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{users: d.Users, log: log, assets: newAssets()}
+	h := &handler{users: d.Users, audit: d.Audit, log: log, assets: newAssets()}
 
 	e := echo.New()
 	e.HideBanner = true
@@ -89,15 +97,15 @@ func New(d Deps) *echo.Echo {
 	e.GET("/auth/callback", d.Auth.Callback)
 	e.POST("/auth/logout", d.Auth.Logout)
 
-	// Staff only.
+	// Staff only: a session first, then the role's permission for the action (authz.go).
 	staff := d.Auth.RequireStaff
-	e.GET("/", h.home, staff)
-	e.GET("/users", h.userList, staff)
-	e.GET("/users/new", h.userNew, staff)
-	e.POST("/users", h.userCreate, staff)
-	e.GET("/users/:id", h.userShow, staff)
-	e.GET("/users/:id/metadata", h.metadataEdit, staff)
-	e.POST("/users/:id/metadata", h.metadataSave, staff)
+	e.GET("/", h.home, staff, h.can(authz.ReadUsers))
+	e.GET("/users", h.userList, staff, h.can(authz.ReadUsers))
+	e.GET("/users/new", h.userNew, staff, h.can(authz.CreateUser))
+	e.POST("/users", h.userCreate, staff, h.can(authz.CreateUser))
+	e.GET("/users/:id", h.userShow, staff, h.can(authz.ReadUsers))
+	e.GET("/users/:id/metadata", h.metadataEdit, staff, h.can(authz.EditMetadata))
+	e.POST("/users/:id/metadata", h.metadataSave, staff, h.can(authz.EditMetadata))
 	return e
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/net/html"
 
+	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/handlers"
 	"github.com/userdesk/userdesk/internal/mgmt"
 	"github.com/userdesk/userdesk/internal/reqctx"
@@ -23,6 +24,9 @@ import (
 // staffHeader marks a test request as coming from a signed-in staff member; fakeAuth turns it into
 // reqctx.Staff, and redirects to /signin without it.
 const staffHeader = "X-Test-Staff"
+
+// roleHeader sets the test staff member's role; without it they are an admin.
+const roleHeader = "X-Test-Role"
 
 type fakeAuth struct {
 	mu    sync.Mutex
@@ -63,7 +67,11 @@ func (a *fakeAuth) RequireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 			return c.Redirect(http.StatusFound, "/signin")
 		}
 		r := c.Request()
-		c.SetRequest(r.WithContext(reqctx.WithStaff(r.Context(), reqctx.Staff{Issuer: "https://idp.example/", Subject: "s1", Name: name})))
+		role := authz.Role(r.Header.Get(roleHeader))
+		if role == "" {
+			role = authz.Admin
+		}
+		c.SetRequest(r.WithContext(reqctx.WithStaff(r.Context(), reqctx.Staff{Issuer: "https://idp.example/", Subject: "s1", Name: name, Role: role})))
 		return next(c)
 	}
 }

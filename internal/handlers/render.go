@@ -8,6 +8,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/reqctx"
 	"github.com/userdesk/userdesk/internal/views"
 )
@@ -49,6 +50,8 @@ func (h *handler) page(ctx context.Context, title string) views.Page {
 	p := views.Page{Title: title, Nonce: reqctx.Nonce(ctx), CSSURL: h.assets.css, JSURL: h.assets.js}
 	if s, ok := reqctx.StaffFrom(ctx); ok {
 		p.SignedIn = true
+		p.StaffRole = string(s.Role)
+		p.CanCreate = s.Role.Allows(authz.CreateUser)
 		p.StaffName = s.Name
 		if p.StaffName == "" {
 			p.StaffName = s.Email

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/users"
 	"github.com/userdesk/userdesk/internal/views"
 )
@@ -27,7 +28,9 @@ func (h *handler) userList(c echo.Context) error {
 			Query: q, QueryError: p.Fields["q"], Message: p.Message,
 		}))
 	}
-	return h.render(c, http.StatusOK, "Users", views.UserListPage(userList(res)))
+	l := userList(res)
+	l.CanCreate = allowed(c, authz.CreateUser)
+	return h.render(c, http.StatusOK, "Users", views.UserListPage(l))
 }
 
 // logProblem records an explained upstream failure; the page shows only its sentence.

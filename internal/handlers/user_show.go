@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/users"
 	"github.com/userdesk/userdesk/internal/views"
 )
@@ -23,7 +24,9 @@ func (h *handler) userShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, heading(u), views.UserPage(userDetail(u, flashMessage(c.QueryParam("msg")))))
+	d := userDetail(u, flashMessage(c.QueryParam("msg")))
+	d.CanEditMetadata = allowed(c, authz.EditMetadata)
+	return h.render(c, http.StatusOK, heading(u), views.UserPage(d))
 }
 
 // noUser is the 404 page for an id Auth0 does not know.

@@ -6,6 +6,8 @@ type Page struct {
 	Title     string
 	SignedIn  bool   // show the navigation and the sign-out form
 	StaffName string // shown in the header when SignedIn
+	StaffRole string // the staff member's Userdesk role, shown next to the name
+	CanCreate bool   // show "New user" in the navigation
 	Nonce     string // CSP nonce of this response
 	CSSURL    string // stylesheet URL under /static/
 	JSURL     string // script URL under /static/
@@ -32,6 +34,7 @@ type UserRow struct {
 
 // UserList is the user list / search page.
 type UserList struct {
+	CanCreate  bool   // the staff member's role may create users
 	Query      string // what was typed into the search box
 	QueryError string // Auth0's reason for refusing the query, shown next to the box
 	Message    string // a sentence about the whole page (e.g. rate limiting), or ""
@@ -61,16 +64,17 @@ type Field struct {
 
 // UserDetail is the user page.
 type UserDetail struct {
-	ID           string
-	Heading      string // name or email
-	Picture      string // an https URL or ""
-	Blocked      bool
-	Flash        string // a sentence from the fixed list, or ""
-	Fields       []Field
-	Identities   []Identity
-	UserMetadata string // pretty JSON
-	AppMetadata  string // pretty JSON
-	EditURL      string
+	ID              string
+	Heading         string // name or email
+	Picture         string // an https URL or ""
+	Blocked         bool
+	Flash           string // a sentence from the fixed list, or ""
+	Fields          []Field
+	Identities      []Identity
+	UserMetadata    string // pretty JSON
+	AppMetadata     string // pretty JSON
+	EditURL         string
+	CanEditMetadata bool // the staff member's role may edit metadata
 }
 
 // NewUserForm is the create-user form, either empty or re-rendered with its errors. The password is
