@@ -258,7 +258,11 @@ func TestHealthzAndSignInRequired(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/signin" {
+		want := "/signin"
+		if p != "/" {
+			want += "?return_to=" + url.QueryEscape(p)
+		}
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
 			t.Errorf("GET %s without a session: %d → %q", p, resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}

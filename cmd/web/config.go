@@ -33,6 +33,16 @@ type Config struct {
 	// USERDESK_ROLE_MAP: "group=role,…" from the roles claim to viewer/helpdesk/agent/admin; claim
 	// values that are role names map to themselves.
 	RoleMap string
+
+	// USERDESK_AUTH_MODE: "oidc" (default) or "proxy" (trust a signed assertion from an
+	// identity-aware proxy; configured by the USERDESK_PROXY_* variables).
+	AuthMode       string
+	ProxyHeader    string   // USERDESK_PROXY_HEADER, e.g. Cf-Access-Jwt-Assertion
+	ProxyJWKSURL   string   // USERDESK_PROXY_JWKS_URL
+	ProxyIssuer    string   // USERDESK_PROXY_ISSUER
+	ProxyAudience  string   // USERDESK_PROXY_AUDIENCE
+	ProxyAlgs      []string // USERDESK_PROXY_ALGS, comma-separated; default RS256,ES256
+	ProxyLogoutURL string   // USERDESK_PROXY_LOGOUT_URL
 }
 
 // Roles returns the claim-to-role mapping (Validate has checked it).
@@ -69,6 +79,17 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		OIDCClientSecret:  getenv("OIDC_CLIENT_SECRET"),
 		OIDCRolesClaim:    get("OIDC_ROLES_CLAIM", "https://userdesk.dev/roles"),
 		RoleMap:           get("USERDESK_ROLE_MAP", ""),
+		AuthMode:          strings.ToLower(get("USERDESK_AUTH_MODE", "oidc")),
+		ProxyHeader:       get("USERDESK_PROXY_HEADER", ""),
+		ProxyJWKSURL:      get("USERDESK_PROXY_JWKS_URL", ""),
+		ProxyIssuer:       get("USERDESK_PROXY_ISSUER", ""),
+		ProxyAudience:     get("USERDESK_PROXY_AUDIENCE", ""),
+		ProxyLogoutURL:    get("USERDESK_PROXY_LOGOUT_URL", ""),
+	}
+	for _, a := range strings.Split(get("USERDESK_PROXY_ALGS", ""), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			c.ProxyAlgs = append(c.ProxyAlgs, a)
+		}
 	}
 	c.PublicURL = strings.TrimRight(get("USERDESK_PUBLIC_URL", "http://"+c.Addr), "/")
 	return c, c.Validate()
@@ -94,12 +115,24 @@ func (c Config) Validate() error {
 		if c.Auth0ClientSecret == "" {
 			errs = append(errs, errors.New("AUTH0_CLIENT_SECRET is required with AUTH0_DOMAIN"))
 		}
-		if c.OIDCIssuerURL == "" {
-			errs = append(errs, errors.New("OIDC_ISSUER_URL is required with AUTH0_DOMAIN (staff sign-in)"))
+		if c.OIDCIssuerURL == "" && c.AuthMode == "oidc" {
+			errs = append(errs, errors.New("OIDC_ISSUER_URL is required with AUTH0_DOMAIN (staff sign-in), or set USERDESK_AUTH_MODE=proxy"))
 		}
 	}
 	if c.OIDCIssuerURL != "" && c.OIDCClientID == "" {
 		errs = append(errs, errors.New("OIDC_CLIENT_ID is required with OIDC_ISSUER_URL"))
+	}
+	switch c.AuthMode {
+	case "oidc":
+	case "proxy":
+		for k, v := range map[string]string{"USERDESK_PROXY_HEADER": c.ProxyHeader, "USERDESK_PROXY_JWKS_URL": c.ProxyJWKSURL,
+			"USERDESK_PROXY_ISSUER": c.ProxyIssuer, "USERDESK_PROXY_AUDIENCE": c.ProxyAudience} {
+			if v == "" {
+				errs = append(errs, fmt.Errorf("%s is required with USERDESK_AUTH_MODE=proxy", k))
+			}
+		}
+	default:
+		errs = append(errs, fmt.Errorf("USERDESK_AUTH_MODE %q is not oidc or proxy", c.AuthMode))
 	}
 	if _, err := authz.ParseMapping(c.OIDCRolesClaim, c.RoleMap); err != nil {
 		errs = append(errs, fmt.Errorf("USERDESK_ROLE_MAP: %w", err))

@@ -55,6 +55,25 @@ func TestConfigFromEnv(t *testing.T) {
 			errParts: []string{"USERDESK_ROLE_MAP", "superuser"},
 		},
 		{
+			name:     "proxy mode needs its settings",
+			env:      map[string]string{"USERDESK_AUTH_MODE": "proxy"},
+			errParts: []string{"USERDESK_PROXY_HEADER", "USERDESK_PROXY_JWKS_URL", "USERDESK_PROXY_ISSUER", "USERDESK_PROXY_AUDIENCE"},
+		},
+		{
+			name: "proxy mode",
+			env: map[string]string{"USERDESK_AUTH_MODE": "Proxy", "USERDESK_PROXY_HEADER": "X-Goog-IAP-JWT-Assertion",
+				"USERDESK_PROXY_JWKS_URL": "https://www.gstatic.com/iap/verify/public_key-jwk", "USERDESK_PROXY_ISSUER": "https://cloud.google.com/iap",
+				"USERDESK_PROXY_AUDIENCE": "/projects/1/global/backendServices/2", "USERDESK_PROXY_ALGS": "ES256"},
+			want: func(c Config) bool {
+				return c.AuthMode == "proxy" && len(c.ProxyAlgs) == 1 && c.ProxyAlgs[0] == "ES256"
+			},
+		},
+		{
+			name:     "unknown auth mode",
+			env:      map[string]string{"USERDESK_AUTH_MODE": "magic"},
+			errParts: []string{"USERDESK_AUTH_MODE"},
+		},
+		{
 			name:     "bad tenant address",
 			env:      map[string]string{"USERDESK_TENANT_ADDR": "8081"},
 			errParts: []string{"USERDESK_TENANT_ADDR"},

@@ -179,18 +179,26 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 		ln.Close()
 		return nil, fmt.Errorf("management client: %w", err)
 	}
-	auth, err := staffauth.New(ctx, staffauth.Config{
-		IssuerURL:    issuer,
-		ClientID:     oidcID,
-		ClientSecret: oidcSecret,
-		RedirectURL:  cfg.PublicURL + "/auth/callback",
-		Roles:        cfg.Roles(),
-		SessionDir:   filepath.Join(cfg.DataDir, "sessions"),
-		HashKey:      keys[:32],
-		BlockKey:     keys[32:],
-		Secure:       !cfg.Dev(),
-		Logger:       logger.With("component", "staffauth"),
-	})
+	var auth handlers.Auth
+	if cfg.AuthMode == "proxy" {
+		auth, err = staffauth.NewProxy(ctx, staffauth.ProxyConfig{
+			Header: cfg.ProxyHeader, JWKSURL: cfg.ProxyJWKSURL, Issuer: cfg.ProxyIssuer, Audience: cfg.ProxyAudience,
+			Algs: cfg.ProxyAlgs, LogoutURL: cfg.ProxyLogoutURL, Roles: cfg.Roles(), Logger: logger.With("component", "staffauth"),
+		})
+	} else {
+		auth, err = staffauth.New(ctx, staffauth.Config{
+			IssuerURL:    issuer,
+			ClientID:     oidcID,
+			ClientSecret: oidcSecret,
+			RedirectURL:  cfg.PublicURL + "/auth/callback",
+			Roles:        cfg.Roles(),
+			SessionDir:   filepath.Join(cfg.DataDir, "sessions"),
+			HashKey:      keys[:32],
+			BlockKey:     keys[32:],
+			Secure:       !cfg.Dev(),
+			Logger:       logger.With("component", "staffauth"),
+		})
+	}
 	if err != nil {
 		ln.Close()
 		return nil, err

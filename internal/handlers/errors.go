@@ -57,8 +57,17 @@ func errorPage(err error) views.ErrorPage {
 			return views.ErrorPage{Status: he.Code, Title: "Page not found", Message: "There is no page at this address.", BackURL: "/users"}
 		case http.StatusMethodNotAllowed:
 			return views.ErrorPage{Status: he.Code, Title: "Method not allowed", Message: "This page does not accept that kind of request."}
-		case http.StatusForbidden:
-			return views.ErrorPage{Status: he.Code, Title: "Forbidden", Message: "You are not allowed to do that."}
+		case http.StatusUnauthorized, http.StatusForbidden:
+			// Only our own authentication code raises these, with sentences written for staff.
+			msg, _ := he.Message.(string)
+			if msg == "" || msg == http.StatusText(he.Code) {
+				msg = "You are not allowed to do that."
+			}
+			title := "Forbidden"
+			if he.Code == http.StatusUnauthorized {
+				title = "Sign-in required"
+			}
+			return views.ErrorPage{Status: he.Code, Title: title, Message: msg}
 		case http.StatusRequestEntityTooLarge:
 			return views.ErrorPage{Status: he.Code, Title: "Request too large", Message: "The form was too large to accept."}
 		}
