@@ -1,27 +1,37 @@
 package mgmt
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
-	"golang.org/x/sync/singleflight"
+	"golang.org/x/time/rate"
 )
 
-// DefaultTimeout is the per-call deadline applied when the caller's context has none sooner.
+// DefaultTimeout is the per-call deadline applied when the caller's context has none sooner. It
+// covers the whole call: limiter wait, token, every attempt and every wait between attempts.
 const DefaultTimeout = 10 * time.Second
+
+// Defaults of the resilience options (see the With... options).
+const (
+	DefaultTokenRefreshWindow = 5 * time.Minute // refresh when min(this, 10% of the lifetime) is left
+	DefaultMaxRetries         = 3               // retries after the first attempt
+	DefaultBreakerFailures    = 5               // consecutive failures that open the breaker
+	DefaultBreakerCooldown    = 10 * time.Second
+	DefaultRetryBase          = 250 * time.Millisecond
+	DefaultRetryMax           = 4 * time.Second
+	createSettleDelay         = time.Second // pause before looking up a create that timed out
+	createClockSkew           = 2 * time.Minute
+)
 
 const (
 	maxBodyBytes  = 32 << 20 // a 100-user page of large profiles fits; a runaway body does not
@@ -29,7 +39,7 @@ const (
 )
 
 // Client calls the Management API of one tenant. It is safe for concurrent use; create one per
-// tenant and share it, so that all requests share one cached token.
+// tenant and share it, so that all requests share one cached token, one limiter and one breaker.
 type Client struct {
 	Users       *UserManager
 	Connections *ConnectionManager
@@ -41,10 +51,21 @@ type Client struct {
 type Option func(*options)
 
 type options struct {
-	httpClient *http.Client
-	userAgent  string
-	timeout    time.Duration
-	now        func() time.Time
+	httpClient      *http.Client
+	userAgent       string
+	timeout         time.Duration
+	now             func() time.Time
+	sleep           func(context.Context, time.Duration) error
+	tokenStore      TokenStore
+	refreshWindow   time.Duration
+	rps             float64
+	burst           int
+	maxRetries      int
+	retryBase       time.Duration
+	retryMax        time.Duration
+	breakerFailures int
+	breakerCooldown time.Duration
+	metrics         Metrics
 }
 
 // WithHTTPClient sets the HTTP client used for API calls and token fetches (its Transport, redirect
@@ -56,11 +77,58 @@ func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpCli
 func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = ua } }
 
 // WithTimeout sets the per-call deadline (default DefaultTimeout), applied unless the caller's context
-// ends sooner. It also bounds each token fetch.
+// ends sooner. It also bounds each token fetch and the lookup after an ambiguous create.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
-// WithClock sets the clock used to turn Retry-After dates and x-ratelimit-reset into Error.RetryAfter.
+// WithClock sets the clock used for token expiry, the token-failure backoff, the breaker cooldown,
+// the client-side limiter and turning Retry-After dates and x-ratelimit-reset into waits.
+// Context deadlines stay in real time.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithSleep sets how the client waits (between retries, for the limiter); it must return ctx.Err()
+// when ctx ends first. Tests pair it with WithClock to make waits instant and observable.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(o *options) { o.sleep = sleep }
+}
+
+// WithTokenStore sets where the token is kept besides the process memory (default: memory only). A
+// store shared by replicas (see TokenStore) lets them share one token.
+func WithTokenStore(s TokenStore) Option { return func(o *options) { o.tokenStore = s } }
+
+// WithTokenRefreshWindow sets how early a token is refreshed: when less than min(d, 10% of its
+// lifetime) is left (default DefaultTokenRefreshWindow). Calls keep using the current token while
+// one background fetch replaces it.
+func WithTokenRefreshWindow(d time.Duration) Option { return func(o *options) { o.refreshWindow = d } }
+
+// WithRateLimit keeps the process under rps requests per second to the Management API with bursts
+// of up to burst requests (golang.org/x/time/rate). A call waits for its slot within its deadline;
+// when the slot is later than the deadline it fails at once with *ThrottledError and nothing is
+// sent. rps <= 0 (the default) means no client-side limit. Retries take slots too.
+func WithRateLimit(rps float64, burst int) Option {
+	return func(o *options) { o.rps, o.burst = rps, burst }
+}
+
+// WithMaxRetries bounds the retries after the first attempt (default DefaultMaxRetries; 0 = never
+// retry). See Client for which answers are retried.
+func WithMaxRetries(n int) Option { return func(o *options) { o.maxRetries = n } }
+
+// WithRetryBackoff sets the jittered exponential backoff between retries of 5xx answers and
+// transport errors (and of a 429 that says nothing about when to come back): attempt n waits a
+// random time in [d/2, d] with d = min(base·2^n, max). Defaults DefaultRetryBase, DefaultRetryMax.
+func WithRetryBackoff(base, max time.Duration) Option {
+	return func(o *options) { o.retryBase, o.retryMax = base, max }
+}
+
+// WithBreaker opens the circuit breaker after failures consecutive failed calls (5xx answers,
+// transport errors, timeouts; never 4xx or 429) for cooldown; then one probe call is let through
+// and its success closes the breaker. failures <= 0 disables the breaker.
+// Defaults DefaultBreakerFailures, DefaultBreakerCooldown.
+func WithBreaker(failures int, cooldown time.Duration) Option {
+	return func(o *options) { o.breakerFailures, o.breakerCooldown = failures, cooldown }
+}
+
+// WithMetrics sets the receiver of the client's counters and timings (default: none).
+func WithMetrics(m Metrics) Option { return func(o *options) { o.metrics = m } }
 
 // New returns a client for the tenant at domain, authenticating with the client-credentials grant of
 // the machine-to-machine application clientID/clientSecret. domain is a bare host ("acme.eu.auth0.com",
@@ -77,15 +145,38 @@ func New(domain, clientID, clientSecret string, opts ...Option) (*Client, error)
 	if clientSecret == "" {
 		return nil, errors.New("mgmt: client secret is empty")
 	}
-	o := options{timeout: DefaultTimeout, now: time.Now, userAgent: defaultUserAgent()}
+	o := options{
+		timeout: DefaultTimeout, now: time.Now, sleep: sleepCtx, userAgent: defaultUserAgent(),
+		refreshWindow: DefaultTokenRefreshWindow, maxRetries: DefaultMaxRetries,
+		retryBase: DefaultRetryBase, retryMax: DefaultRetryMax,
+		breakerFailures: DefaultBreakerFailures, breakerCooldown: DefaultBreakerCooldown,
+	}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.timeout <= 0 {
+	switch {
+	case o.timeout <= 0:
 		return nil, fmt.Errorf("mgmt: timeout must be positive, got %s", o.timeout)
-	}
-	if o.now == nil {
+	case o.now == nil:
 		return nil, errors.New("mgmt: clock is nil")
+	case o.sleep == nil:
+		return nil, errors.New("mgmt: sleep function is nil")
+	case o.refreshWindow < 0:
+		return nil, fmt.Errorf("mgmt: token refresh window must not be negative, got %s", o.refreshWindow)
+	case o.maxRetries < 0:
+		return nil, fmt.Errorf("mgmt: max retries must not be negative, got %d", o.maxRetries)
+	case o.retryBase <= 0 || o.retryMax < o.retryBase:
+		return nil, fmt.Errorf("mgmt: retry backoff needs 0 < base <= max, got %s, %s", o.retryBase, o.retryMax)
+	case o.rps > 0 && o.burst < 1:
+		return nil, fmt.Errorf("mgmt: rate limit burst must be at least 1, got %d", o.burst)
+	case o.breakerFailures > 0 && o.breakerCooldown <= 0:
+		return nil, fmt.Errorf("mgmt: breaker cooldown must be positive, got %s", o.breakerCooldown)
+	}
+	if o.metrics == nil {
+		o.metrics = NopMetrics{}
+	}
+	if o.tokenStore == nil {
+		o.tokenStore = &MemoryTokenStore{}
 	}
 	if o.httpClient == nil {
 		o.httpClient = &http.Client{
@@ -94,8 +185,8 @@ func New(domain, clientID, clientSecret string, opts ...Option) (*Client, error)
 		}
 	}
 
-	// Token fetches: same transport, the User-Agent, and a hard timeout, because the oauth2 token
-	// source has no per-call context of its own.
+	// Token fetches: same transport, the User-Agent, and a hard timeout as a second bound besides
+	// the fetch context's own deadline.
 	tc := *o.httpClient
 	if tc.Timeout <= 0 || tc.Timeout > o.timeout {
 		tc.Timeout = o.timeout
@@ -107,29 +198,80 @@ func New(domain, clientID, clientSecret string, opts ...Option) (*Client, error)
 		ClientSecret:   clientSecret,
 		TokenURL:       base + "/oauth/token",
 		EndpointParams: url.Values{"audience": {base + "/api/v2/"}},
+		// Credentials in the form body, as Auth0 documents. Left unset, x/oauth2 would try Basic
+		// first and POST again with the body on any failure: two requests per attempt.
+		AuthStyle: oauth2.AuthStyleInParams,
 	}
-	// Built once, with a long-lived context: the token source keeps this context for every later
-	// refresh, so it must not be a request's context.
-	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, &tc)
 
 	baseURL, _ := url.Parse(base) // validated by BaseURL
 	c := &core{
-		base:      baseURL,
-		http:      o.httpClient,
-		userAgent: o.userAgent,
-		timeout:   o.timeout,
-		now:       o.now,
-		tokens: &tokenCache{
-			src: cfg.TokenSource(tokenCtx),
+		base:       baseURL,
+		http:       o.httpClient,
+		userAgent:  o.userAgent,
+		timeout:    o.timeout,
+		now:        o.now,
+		sleep:      o.sleep,
+		metrics:    o.metrics,
+		maxRetries: o.maxRetries,
+		retryBase:  o.retryBase,
+		retryMax:   o.retryMax,
+		tokens: &tokenManager{
+			cfg: cfg,
+			// Not any request's context: a fetch serves every caller and outlives the one that
+			// started it.
+			fetchCtx: context.WithValue(context.Background(), oauth2.HTTPClient, &tc),
+			timeout:  o.timeout,
+			store:    o.tokenStore,
+			now:      o.now,
+			window:   o.refreshWindow,
+			metrics:  o.metrics,
 			secrets: []string{
 				clientSecret,
 				url.QueryEscape(clientSecret),
 				base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(clientID) + ":" + url.QueryEscape(clientSecret))),
 			},
 		},
+		breaker: newBreaker(o.breakerFailures, o.breakerCooldown, o.now, o.metrics),
+	}
+	if o.rps > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(o.rps), o.burst)
 	}
 	return &Client{Users: &UserManager{c: c}, Connections: &ConnectionManager{c: c}, core: c}, nil
 }
+
+// Scopes returns the scopes granted to the service account, as the token response listed them
+// (sorted), fetching the token if there is none yet. A token response without "scope" gives an
+// empty list. The UI uses it to disable actions and name the missing scope before a call fails.
+func (c *Client) Scopes(ctx context.Context) ([]string, error) {
+	tok, err := c.core.tokens.token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(tok.Scopes), nil
+}
+
+// HasScope reports whether the service account was granted scope. It is false when the token
+// cannot be obtained; call Scopes to see why.
+func (c *Client) HasScope(ctx context.Context, scope string) bool {
+	tok, err := c.core.tokens.token(ctx)
+	if err != nil {
+		return false
+	}
+	_, found := slices.BinarySearch(tok.Scopes, scope)
+	return found
+}
+
+// RateLimit returns the x-ratelimit-* headers of the most recent Management API response that
+// carried them (the zero value before any).
+func (c *Client) RateLimit() RateLimit {
+	if rl := c.core.rateLimit.Load(); rl != nil {
+		return *rl
+	}
+	return RateLimit{}
+}
+
+// BreakerState returns the circuit breaker's current state (BreakerClosed when disabled).
+func (c *Client) BreakerState() BreakerState { return c.core.breaker.current() }
 
 // BaseURL normalizes a tenant domain to "scheme://host[:port]" with no trailing slash. A bare host gets
 // https. Only http and https are accepted, with no user info, query, fragment or path other than "/".
@@ -186,200 +328,4 @@ func (t *userAgentTransport) RoundTrip(r *http.Request) (*http.Response, error) 
 	r = r.Clone(r.Context()) // a RoundTripper must not modify the caller's request
 	r.Header.Set("User-Agent", t.ua)
 	return t.next.RoundTrip(r)
-}
-
-// tokenCache serves the cached token without locking and, on a miss, lets exactly one goroutine ask
-// the oauth2 token source while every caller waits only as long as its own context allows. The
-// source (x/oauth2's ReuseTokenSource) refreshes 10 s before expiry.
-type tokenCache struct {
-	src     oauth2.TokenSource
-	cur     atomic.Pointer[oauth2.Token]
-	group   singleflight.Group
-	secrets []string // redacted from any text a token endpoint sends back
-}
-
-func (t *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
-	if tok := t.cur.Load(); tok.Valid() {
-		return tok, nil
-	}
-	ch := t.group.DoChan("token", func() (any, error) {
-		tok, err := t.src.Token()
-		if err != nil {
-			return nil, err
-		}
-		t.cur.Store(tok)
-		return tok, nil
-	})
-	select {
-	case <-ctx.Done():
-		// The fetch goes on in the background (bounded by the token client's timeout) and
-		// will serve the next caller.
-		return nil, t.tokenError(ctx.Err())
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, t.tokenError(r.Err)
-		}
-		return r.Val.(*oauth2.Token), nil
-	}
-}
-
-func (t *tokenCache) tokenError(err error) *TokenError {
-	te := &TokenError{}
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		// The raw body is dropped on purpose: it is the server's text and may echo credentials.
-		if re.Response != nil {
-			te.StatusCode = re.Response.StatusCode
-		}
-		te.ErrorCode = redact(re.ErrorCode, t.secrets...)
-		te.Description = redact(re.ErrorDescription, t.secrets...)
-	} else {
-		te.cause = err
-	}
-	var b strings.Builder
-	b.WriteString("mgmt: fetching Management API token: ")
-	switch {
-	case te.StatusCode != 0:
-		fmt.Fprintf(&b, "%d %s", te.StatusCode, http.StatusText(te.StatusCode))
-		if te.ErrorCode != "" {
-			b.WriteString(": " + te.ErrorCode)
-		}
-		if te.Description != "" {
-			b.WriteString(": " + te.Description)
-		}
-	case te.cause != nil:
-		b.WriteString(te.cause.Error())
-	default:
-		b.WriteString("token endpoint error")
-	}
-	te.msg = redact(b.String(), t.secrets...)
-	return te
-}
-
-func redact(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if sec != "" && strings.Contains(s, sec) {
-			s = strings.ReplaceAll(s, sec, redacted)
-		}
-	}
-	return s
-}
-
-// core is what the resource groups share: base URL, HTTP client, token cache and defaults.
-type core struct {
-	base      *url.URL
-	http      *http.Client
-	userAgent string
-	timeout   time.Duration
-	now       func() time.Time
-	tokens    *tokenCache
-}
-
-// endpoint returns base + "/api/v2/" + the segments, each path-escaped, with Path and RawPath set
-// so that "auth0|a/b" goes on the wire as "auth0%7Ca%2Fb".
-func (c *core) endpoint(segments ...string) *url.URL {
-	escaped := make([]string, len(segments))
-	for i, s := range segments {
-		escaped[i] = url.PathEscape(s)
-	}
-	u := *c.base
-	u.Path = "/api/v2/" + strings.Join(segments, "/")
-	u.RawPath = "/api/v2/" + strings.Join(escaped, "/")
-	if u.RawPath == u.Path {
-		u.RawPath = ""
-	}
-	return &u
-}
-
-// checkID rejects IDs that cannot address a single resource: empty, or a dot segment that a proxy
-// could resolve to a different path.
-func checkID(kind, id string) error {
-	if id == "" || id == "." || id == ".." {
-		return fmt.Errorf("mgmt: invalid %s ID %q", kind, id)
-	}
-	return nil
-}
-
-// do sends one request and decodes the 2xx JSON body into out; with a nil out the body is ignored
-// (DELETE's 204). Any other status becomes *Error.
-func (c *core) do(ctx context.Context, method string, u *url.URL, query url.Values, in, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("mgmt: encoding %s %s body: %w", method, u.Path, err)
-		}
-		body = bytes.NewReader(b)
-	}
-	if len(query) > 0 {
-		u.RawQuery = query.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
-	if err != nil {
-		return fmt.Errorf("mgmt: building %s %s: %w", method, u.Path, err)
-	}
-	tok, err := c.tokens.token(ctx)
-	if err != nil {
-		return err
-	}
-	tok.SetAuthHeader(req)
-	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-
-	resp, err := c.http.Do(req)
-	if err != nil {
-		// *url.Error names method and URL (no credentials: those are only in headers).
-		return fmt.Errorf("mgmt: %w", err)
-	}
-	defer resp.Body.Close()
-
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
-		return c.apiError(resp, raw, tok.AccessToken)
-	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
-	if err != nil {
-		return fmt.Errorf("mgmt: reading %s %s response: %w", method, u.Path, err)
-	}
-	if len(raw) > maxBodyBytes {
-		return fmt.Errorf("mgmt: %s %s response exceeds %d bytes", method, u.Path, maxBodyBytes)
-	}
-	if out == nil {
-		return nil
-	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		// Every wrapped endpoint that has a result returns a JSON body; a zero value would pass
-		// for a real user or list.
-		return fmt.Errorf("mgmt: %s %s: empty %d response", method, u.Path, resp.StatusCode)
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("mgmt: decoding %s %s response: %w", method, u.Path, err)
-	}
-	return nil
-}
-
-// apiError builds *Error from a non-2xx response. The HTTP status is authoritative; text fields come
-// from Auth0's JSON error body only, with the bearer token redacted in case a server echoes it.
-func (c *core) apiError(resp *http.Response, body []byte, accessToken string) *Error {
-	e := &Error{StatusCode: resp.StatusCode}
-	var wire Error
-	if json.Unmarshal(body, &wire) == nil {
-		secrets := append([]string{accessToken}, c.tokens.secrets...)
-		e.Err = redact(wire.Err, secrets...)
-		e.Message = redact(wire.Message, secrets...)
-		e.ErrorCode = redact(wire.ErrorCode, secrets...)
-	}
-	if e.Err == "" {
-		e.Err = http.StatusText(resp.StatusCode)
-	}
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		e.RetryAfter = retryAfter(resp.Header, c.now())
-	}
-	return e
 }

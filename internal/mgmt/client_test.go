@@ -87,8 +87,11 @@ func (f *fakeAuth0) serve(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `{"access_token":"access-token-%d-sentinel","expires_in":%d,"token_type":"Bearer"}`, n, exp)
 }
 
+// client returns a client for the fake with millisecond retry backoff (tests about the backoff
+// itself pass their own WithRetryBackoff, which comes later and wins).
 func (f *fakeAuth0) client(t *testing.T, opts ...Option) *Client {
 	t.Helper()
+	opts = append([]Option{WithRetryBackoff(time.Millisecond, 4*time.Millisecond)}, opts...)
 	c, err := New(f.srv.URL, testClientID, testClientSecret, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -145,6 +148,13 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"empty secret", "acme.auth0.com", "id", "", nil},
 		{"zero timeout", "acme.auth0.com", "id", "secret", []Option{WithTimeout(0)}},
 		{"nil clock", "acme.auth0.com", "id", "secret", []Option{WithClock(nil)}},
+		{"nil sleep", "acme.auth0.com", "id", "secret", []Option{WithSleep(nil)}},
+		{"negative refresh window", "acme.auth0.com", "id", "secret", []Option{WithTokenRefreshWindow(-time.Second)}},
+		{"negative retries", "acme.auth0.com", "id", "secret", []Option{WithMaxRetries(-1)}},
+		{"zero backoff", "acme.auth0.com", "id", "secret", []Option{WithRetryBackoff(0, time.Second)}},
+		{"backoff max below base", "acme.auth0.com", "id", "secret", []Option{WithRetryBackoff(time.Second, time.Millisecond)}},
+		{"rate without burst", "acme.auth0.com", "id", "secret", []Option{WithRateLimit(2, 0)}},
+		{"breaker without cooldown", "acme.auth0.com", "id", "secret", []Option{WithBreaker(5, 0)}},
 	}
 	for _, tc := range cases {
 		if _, err := New(tc.domain, tc.id, tc.secret, tc.opts...); err == nil {
@@ -153,9 +163,11 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 }
 
-// TestOneTokenForConcurrentCalls: 200 concurrent calls on a cold client cause exactly one
+// TestOneTokenForConcurrentCalls: 500 concurrent calls on a cold client cause exactly one
 // POST /oauth/token; every call carries that token as Bearer; the token request carries the
-// audience and the credentials; both kinds of request carry the User-Agent.
+// audience and the credentials in the form body (AuthStyleInParams, as Auth0 documents: no Basic
+// header, so no second POST from x/oauth2's auto-detection); both kinds of request carry the
+// User-Agent.
 func TestOneTokenForConcurrentCalls(t *testing.T) {
 	var (
 		mu    sync.Mutex
@@ -172,7 +184,7 @@ func TestOneTokenForConcurrentCalls(t *testing.T) {
 	f.tokenDelay = 100 * time.Millisecond // every caller arrives while the fetch is in flight
 	c := f.client(t, WithUserAgent("Userdesk/test-1.2.3"))
 
-	const n = 200
+	const n = 500
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for range n {
@@ -207,8 +219,9 @@ func TestOneTokenForConcurrentCalls(t *testing.T) {
 	if got := tr.form.Get("grant_type"); got != "client_credentials" {
 		t.Errorf("grant_type = %q", got)
 	}
-	if tr.basicUser != testClientID || tr.basicPass != testClientSecret {
-		t.Errorf("token request credentials: basic user %q (secret ok: %v)", tr.basicUser, tr.basicPass == testClientSecret)
+	if tr.form.Get("client_id") != testClientID || tr.form.Get("client_secret") != testClientSecret || tr.basicUser != "" {
+		t.Errorf("token request credentials: form client_id %q (secret ok: %v), basic user %q",
+			tr.form.Get("client_id"), tr.form.Get("client_secret") == testClientSecret, tr.basicUser)
 	}
 	if tr.userAgent != "Userdesk/test-1.2.3" {
 		t.Errorf("token request User-Agent = %q", tr.userAgent)
@@ -230,15 +243,16 @@ func TestDefaultUserAgent(t *testing.T) {
 }
 
 // TestTokenRefresh: a long-lived token is fetched once for many sequential calls; a token that
-// expires within the early-refresh window (10 s) is fetched again, and each call uses the newest.
+// has expired by the next call (fake clock) is fetched again, and each call uses the newest.
 func TestTokenRefresh(t *testing.T) {
 	for _, tc := range []struct {
 		expiresIn  int
+		step       time.Duration
 		wantCalls  int32
 		wantTokens []string
 	}{
-		{3600, 1, []string{"access-token-1-sentinel", "access-token-1-sentinel", "access-token-1-sentinel"}},
-		{5, 3, []string{"access-token-1-sentinel", "access-token-2-sentinel", "access-token-3-sentinel"}},
+		{3600, 10 * time.Minute, 1, []string{"access-token-1-sentinel", "access-token-1-sentinel", "access-token-1-sentinel"}},
+		{5, 6 * time.Second, 3, []string{"access-token-1-sentinel", "access-token-2-sentinel", "access-token-3-sentinel"}},
 	} {
 		t.Run("expires_in="+strconv.Itoa(tc.expiresIn), func(t *testing.T) {
 			var got []string
@@ -247,11 +261,13 @@ func TestTokenRefresh(t *testing.T) {
 				writeJSON(w, 200, userJSON)
 			}))
 			f.expiresIn = tc.expiresIn
-			c := f.client(t)
+			clk := newFakeClock()
+			c := f.client(t, WithClock(clk.Now))
 			for range 3 {
 				if _, err := c.Users.Get(context.Background(), "auth0|1"); err != nil {
 					t.Fatal(err)
 				}
+				clk.Advance(tc.step)
 			}
 			if n := f.tokenCalls.Load(); n != tc.wantCalls {
 				t.Errorf("token fetches = %d, want %d", n, tc.wantCalls)

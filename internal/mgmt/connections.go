@@ -34,7 +34,8 @@ func (m *ConnectionManager) List(ctx context.Context, p ListConnectionsParams) (
 		q.Set("include_fields", "true")
 	}
 	var out ConnectionList
-	if err := m.c.do(ctx, http.MethodGet, m.c.endpoint("connections"), q, nil, &out); err != nil {
+	r := &request{method: http.MethodGet, route: routeConnections, u: m.c.endpoint("connections"), query: q, out: &out}
+	if err := m.c.do(ctx, r); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -14,6 +14,7 @@ import (
 // store.Expr. Supported, a subset of Auth0's Lucene subset:
 //
 //	field:value  field:"quoted value"  field:prefix*  field:*suffix (≥3 characters)  field:*infix*
+//	field:begin*end (read as prefix AND suffix, the suffix ≥3 characters)
 //	field:*  (= _exists_:field)   _exists_:field   email.domain:example.com
 //	field:("a" OR "b")            range: logins_count:[1 TO *]  created_at:{2023-01 TO 2024-01-01]
 //	a AND b, a OR b, NOT a, (…), and juxtaposition, read as AND [I: Lucene's default operator is OR;
@@ -21,10 +22,14 @@ import (
 //	bare words: prefix search over email, name and nickname; a bare "quoted phrase" is an exact match
 //	on those fields; wildcards in bare words apply to the same three fields.
 //
-// Rejected with a QueryError (HTTP 400 invalid_query_string): unknown fields, `?`, infix wildcards such
-// as jane*smith, suffix wildcards shorter than 3 characters, wildcards or ranges on metadata or on
-// non-text fields, ranges on text fields, lower-case operators used as operators are plain words
+// Rejected with a QueryError (HTTP 400 invalid_query_string): unknown fields (organization_id too: the
+// tenant has no organizations; v2's .raw subfields), `?`, more than two wildcards in a value, suffix
+// wildcards shorter than 3 characters, wildcards or ranges on metadata or on non-text fields, ranges on
+// text fields, v2 comparisons such as updated_at:>=2018-01-15. Lower-case and/or/not are plain words
 // (Auth0: "Operators should always be capitalized").
+//
+// Auth0's exact wording for a rejected q is not established (contract §10); the message names the
+// problem in the "Invalid query string: …" form used for other query-string errors [I].
 
 // QueryError is a syntax or validation error in a user-search query.
 type QueryError struct{ Msg string }
@@ -40,10 +45,10 @@ const (
 var (
 	textFields = map[string]bool{
 		"email": true, "name": true, "given_name": true, "family_name": true, "nickname": true,
-		"username": true, "user_id": true, "phone_number": true,
+		"username": true, "user_id": true, "phone_number": true, "last_ip": true,
 		"identities.connection": true, "identities.provider": true,
 	}
-	boolFields  = map[string]bool{"blocked": true, "email_verified": true}
+	boolFields  = map[string]bool{"blocked": true, "email_verified": true, "phone_verified": true}
 	dateFields  = map[string]bool{"created_at": true, "updated_at": true, "last_login": true}
 	bareFields  = []string{"email", "name", "nickname"}
 	metadataKey = regexp.MustCompile(`^(user_metadata|app_metadata)(\.[A-Za-z0-9_\-]+)+$`)
@@ -347,6 +352,8 @@ func (p *qparser) parseRange(field string) (store.Expr, error) {
 				return nil, &QueryError{fmt.Sprintf("invalid number %q in range on %s", b, field)}
 			}
 		}
+	case metadataKey.MatchString(field):
+		return nil, &QueryError{"ranges are not allowed on metadata"}
 	default:
 		return nil, &QueryError{fmt.Sprintf("ranges are not supported on %s", field)}
 	}
@@ -433,8 +440,18 @@ func match(field string, v value) (store.Expr, error) {
 		return store.Term{Field: field, Value: ps[1], Suffix: true}, nil
 	case len(ps) == 3 && ps[0] == "" && ps[2] == "" && ps[1] != "":
 		return store.Term{Field: field, Value: ps[1], Contains: true}, nil
+	case len(ps) == 2:
+		// begin*end: a prefix and a suffix. [I] The store cannot also require the value to be at least
+		// as long as both, so "abc" matches ab*bc; Lucene would not.
+		if len([]rune(ps[1])) < 3 {
+			return nil, &QueryError{"a suffix wildcard needs at least 3 characters after *"}
+		}
+		return store.And{
+			store.Term{Field: field, Value: ps[0], Prefix: true},
+			store.Term{Field: field, Value: ps[1], Suffix: true},
+		}, nil
 	}
-	return nil, &QueryError{"wildcards are supported only as prefix*, *suffix and *infix*"}
+	return nil, &QueryError{"wildcards are supported only as prefix*, *suffix, *infix* and begin*end"}
 }
 
 // fieldTerm validates field:value by the field's kind.
@@ -443,7 +460,8 @@ func fieldTerm(field string, v value) (store.Expr, error) {
 	switch {
 	case field == "_exists_":
 		f := v.literal()
-		if wild || !(textFields[f] || boolFields[f] || dateFields[f] || f == "logins_count" || metadataKey.MatchString(f)) {
+		if wild || !(textFields[f] || boolFields[f] || dateFields[f] || f == "logins_count" ||
+			f == "user_metadata" || f == "app_metadata" || metadataKey.MatchString(f)) {
 			return nil, &QueryError{fmt.Sprintf("_exists_ does not support %q", f)}
 		}
 		return store.Exists{Field: f}, nil
@@ -468,10 +486,16 @@ func fieldTerm(field string, v value) (store.Expr, error) {
 		if wild && len(v.parts) == 2 && v.parts[0] == "" && v.parts[1] == "" {
 			return store.Exists{Field: field}, nil
 		}
+		if l := v.literal(); strings.HasPrefix(l, ">") || strings.HasPrefix(l, "<") {
+			return nil, &QueryError{fmt.Sprintf("comparisons such as %s:%s are v2 syntax; use a range, e.g. %s:[2024-01-01 TO *]", field, l, field)}
+		}
 		return nil, &QueryError{fmt.Sprintf("search %s with a range, e.g. %s:[2024-01-01 TO *]", field, field)}
 	case metadataKey.MatchString(field):
 		if wild {
 			return nil, &QueryError{"wildcards are not allowed on metadata"}
+		}
+		if v.literal() == "" {
+			return nil, &QueryError{fmt.Sprintf("empty value for %s", field)}
 		}
 		return store.Term{Field: field, Value: v.literal()}, nil
 	}

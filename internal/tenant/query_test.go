@@ -62,6 +62,33 @@ func TestParseQuery(t *testing.T) {
 		}},
 		{`email:("a@x.com" OR "b@x.com")`, store.Or{store.Term{Field: "email", Value: "a@x.com"}, store.Term{Field: "email", Value: "b@x.com"}}},
 		{`name:or`, store.Term{Field: "name", Value: "or"}}, // lower-case operators are words
+
+		// The examples of Auth0's "User search query syntax" page (contract §4).
+		{`name:"jane smith"`, store.Term{Field: "name", Value: "jane smith"}},
+		{`email:"john@exampleco.com"`, store.Term{Field: "email", Value: "john@exampleco.com"}},
+		{`name:john*`, store.Term{Field: "name", Value: "john", Prefix: true}},
+		{`name:*john*`, store.Term{Field: "name", Value: "john", Contains: true}},
+		{`name:*richard*`, store.Term{Field: "name", Value: "richard", Contains: true}},
+		{`name:jane*smith`, store.And{store.Term{Field: "name", Value: "jane", Prefix: true}, store.Term{Field: "name", Value: "smith", Suffix: true}}},
+		{`logins_count:[100 TO 200}`, store.Range{Field: "logins_count", Lo: "100", Hi: "200", LoIncl: true}},
+		{`last_login:[* TO 2017-12-31]`, store.Range{Field: "last_login", Hi: "2017-12-31", LoIncl: true, HiIncl: true}},
+		{`updated_at:[2018-01-15 TO *]`, store.Range{Field: "updated_at", Lo: "2018-01-15", LoIncl: true, HiIncl: true}},
+		{`last_login:{2017-11 TO 2017-12]`, store.Range{Field: "last_login", Lo: "2017-11", Hi: "2017-12", HiIncl: true}},
+		{`app_metadata.subscription.plan:"gold"`, store.Term{Field: "app_metadata.subscription.plan", Value: "gold"}},
+		{`user_metadata.addresses.city:"Paris"`, store.Term{Field: "user_metadata.addresses.city", Value: "Paris"}},
+		{`user_metadata.display.fontSize:13`, store.Term{Field: "user_metadata.display.fontSize", Value: "13"}},
+		{`user_metadata.full_name:"Example Name"`, store.Term{Field: "user_metadata.full_name", Value: "Example Name"}},
+		{`_exists_:user_metadata.fav_color`, store.Exists{Field: "user_metadata.fav_color"}},
+		{`_exists_:app_metadata`, store.Exists{Field: "app_metadata"}},
+		{`email:test*`, store.Term{Field: "email", Value: "test", Prefix: true}},
+		{`phone_number:"+14155550100"`, store.Term{Field: "phone_number", Value: "+14155550100"}},
+		{`phone_verified:false`, store.Term{Field: "phone_verified", Value: "false"}},
+		{`email_verified:true`, store.Term{Field: "email_verified", Value: "true"}},
+		{`last_ip:"203.0.113.7"`, store.Term{Field: "last_ip", Value: "203.0.113.7"}},
+		{`email.domain:"exampleco.com" AND NOT blocked:true`, store.And{
+			store.Term{Field: "email", Value: "@exampleco.com", Suffix: true},
+			store.Not{X: store.Term{Field: "blocked", Value: "true"}},
+		}},
 	}
 	for _, c := range cases {
 		got, err := ParseQuery(c.q)
@@ -79,7 +106,6 @@ func TestParseQueryRejects(t *testing.T) {
 	for _, q := range []string{
 		`name:jo?n`,               // ? wildcard
 		`name:*sa`,                // suffix shorter than 3
-		`name:jane*smith`,         // infix wildcard
 		`user_metadata.x:abc*`,    // wildcard on metadata
 		`app_metadata.n:[1 TO 2]`, // range on metadata
 		`name:[a TO b]`,           // range on text
@@ -98,6 +124,17 @@ func TestParseQueryRejects(t *testing.T) {
 		`email.domain:*.com`,
 		`_exists_:password`,
 		`name:a\`,
+		`updated_at:>=2018-01-15`,   // v2 comparison syntax
+		`logins_count:>5`,           // v2 comparison syntax
+		`email.raw:"a@example.com"`, // v2 .raw subfield
+		`name:ja*sm`,                // begin*end with a suffix shorter than 3
+		`name:*a*b*`,                // more wildcards than Auth0 documents
+		`user_metadata.city:Par*`,   // wildcard on metadata
+		`app_metadata.plan:*`,       // wildcard on metadata
+		`user_metadata.n:{1 TO *]`,  // range on metadata
+		`organization_id:"org_1"`,   // the tenant has no organizations
+		`picture:"x"`,               // not searchable (contract §3.7)
+		`name:j?ne`,
 	} {
 		_, err := ParseQuery(q)
 		var qe *QueryError

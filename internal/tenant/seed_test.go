@@ -81,7 +81,7 @@ func TestSeededData(t *testing.T) {
 	// Service account grant.
 	svc, _ := e.tn.ServiceAccount()
 	g, err := e.st.GetClientGrant(ctx, svc, e.tn.Audience())
-	if err != nil || !reflect.DeepEqual(g.Scope, serviceScopes) {
+	if err != nil || !reflect.DeepEqual(g.Scope, allScopes) {
 		t.Errorf("grant %+v %v", g, err)
 	}
 	cl, err := e.st.GetClient(ctx, svc)

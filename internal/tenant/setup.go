@@ -118,7 +118,7 @@ func (t *Tenant) ensureClient(ctx context.Context, setting, fixedID, fixedSecret
 }
 
 // ensureServiceAccount makes the M2M client and its Management API grant (scopes: at least
-// serviceScopes) exist.
+// allScopes) exist.
 func (t *Tenant) ensureServiceAccount(ctx context.Context, fixedID, fixedSecret string) error {
 	if (fixedID == "") != (fixedSecret == "") {
 		return errors.New("ServiceClientID and ServiceClientSecret must be set together")
@@ -130,7 +130,7 @@ func (t *Tenant) ensureServiceAccount(ctx context.Context, fixedID, fixedSecret 
 		return err
 	}
 	t.serviceID, t.serviceSecret = c.ClientID, c.ClientSecret
-	return t.ensureGrant(ctx, c.ClientID, serviceScopes)
+	return t.ensureGrant(ctx, c.ClientID, allScopes)
 }
 
 // ensureGrant gives clientID a grant for the Management audience with at least scopes.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,11 +33,27 @@ const (
 	staffAppName       = "Userdesk"
 )
 
-// serviceScopes are the Management API scopes granted to the Userdesk service account.
-var serviceScopes = []string{
-	"read:users", "create:users", "update:users", "delete:users",
-	"read:connections", "read:user_idp_tokens", "update:users_app_metadata",
+// allScopes are the Management API scopes of the endpoints the tenant implements (issue 3: users,
+// connections, roles, permissions, logs, user blocks, authentication methods, sessions, refresh
+// tokens, tickets, jobs, clients and client grants; contract §3 and §5). The service account holds all
+// of them. Add a scope here when adding an endpoint that checks it. Never modified at run time.
+var allScopes = []string{
+	"read:users", "create:users", "update:users", "delete:users", "read:user_idp_tokens",
+	"update:users_app_metadata",
+	"read:connections",
+	"read:roles", "create:roles", "update:roles", "delete:roles",
+	"read:role_members", "create:role_members", "delete:role_members",
+	"read:logs", "read:logs_users",
+	"read:authentication_methods", "delete:authentication_methods",
+	"read:sessions", "delete:sessions", "read:refresh_tokens", "delete:refresh_tokens",
+	"create:user_tickets",
+	"read:clients", "create:clients", "update:clients", "delete:clients",
+	"read:client_grants", "create:client_grants", "update:client_grants", "delete:client_grants",
 }
+
+// AllScopes returns (a copy of) every Management API scope the tenant implements: what its service
+// account is granted, and what a client needs to reach every endpoint.
+func AllScopes() []string { return slices.Clone(allScopes) }
 
 // Token lifetimes. 86400 s is Auth0's default for Management API tokens (contract §1.2); 36000 s is
 // Auth0's default ID-token lifetime [I].
@@ -67,6 +84,9 @@ type Config struct {
 	StaffCallbackURLs []string
 	// ServiceClientID and ServiceClientSecret optionally fix the service account's credentials.
 	ServiceClientID, ServiceClientSecret string
+	// RateLimit is the tenant-wide /api/v2 limit; the zero value is off (rate-limit headers are still
+	// sent, with a limit no client reaches). See ParseRateLimit.
+	RateLimit RateLimit
 }
 
 // Tenant is an embedded Auth0-compatible tenant. Create it with Open; it is safe for concurrent use.
@@ -79,6 +99,7 @@ type Tenant struct {
 	issuer   string
 	audience string
 	keys     *keyring
+	limiter  *bucket
 	// dummyHash is a bcrypt hash of a random string, compared against when no user matches.
 	dummyHash []byte
 
@@ -131,6 +152,7 @@ func Open(ctx context.Context, cfg Config) (*Tenant, error) {
 	if err := t.setup(ctx, cfg); err != nil {
 		return nil, err
 	}
+	t.limiter = newBucket(cfg.RateLimit, t.now)
 	t.handler = t.routes()
 	return t, nil
 }
@@ -184,7 +206,8 @@ func (t *Tenant) routes() http.Handler {
 		writeAPIError(w, &apiError{Status: http.StatusNotFound, Message: "Not Found"})
 	})
 
-	return securityHeaders(mux)
+	// Every /api/v2 response, 401s and 404s included, passes the tenant-wide rate limit.
+	return securityHeaders(rateLimited(t.limiter, mux))
 }
 
 // securityHeaders sets the headers every tenant response carries.

@@ -102,7 +102,7 @@ func TestClientCredentials(t *testing.T) {
 				Scope       string `json:"scope"`
 			}
 			mustUnmarshal(t, r.body, &body)
-			wantScope := strings.Join(serviceScopes, " ")
+			wantScope := strings.Join(allScopes, " ")
 			if body.TokenType != "Bearer" || body.ExpiresIn != 86400 || body.Scope != wantScope {
 				t.Errorf("body %s", r.body)
 			}

@@ -206,4 +206,6 @@ type Store interface {
 	PutSetting(ctx context.Context, key, value string) error
 
 	Close() error
+
+	SupportStore
 }

@@ -119,6 +119,7 @@ var migrations = []migration{
 			)`,
 		},
 	},
+	supportMigration, // version 2, support_schema.go
 }
 
 // migrate applies, in one write transaction, every migration newer than the recorded version. It is

@@ -33,13 +33,13 @@ var (
 		"family_name": "family_name_lc", "nickname": "nickname_lc",
 	}
 	csTextCols = map[string]string{
-		"username": "username", "user_id": "id", "phone_number": "phone_number",
+		"username": "username", "user_id": "id", "phone_number": "phone_number", "last_ip": "last_ip",
 		"identities.connection": "connection", "identities.provider": "provider",
 	}
 	// boolCols: nullable ones are "never set" when NULL and match neither true nor false.
-	boolCols     = map[string]string{"blocked": "blocked", "email_verified": "email_verified"}
+	boolCols     = map[string]string{"blocked": "blocked", "email_verified": "email_verified", "phone_verified": "phone_verified"}
 	timeCols     = map[string]string{"created_at": "created_at", "updated_at": "updated_at", "last_login": "last_login"}
-	nullableCols = map[string]bool{"blocked": true, "last_login": true}
+	nullableCols = map[string]bool{"blocked": true, "phone_verified": true, "last_login": true}
 )
 
 func (b *whereBuilder) expr(e store.Expr) (string, error) {
@@ -190,11 +190,39 @@ func metadataPath(field string) (col, path string, ok bool, err error) {
 
 // metadataTerm matches a metadata value exactly and case-sensitively. The value matches a JSON string
 // equal to it, a number equal to it ("42" matches 42 and 42.0), or a boolean when it is "true" or
-// "false". When the path holds an array of scalars, any element may match (Auth0 ignores the array
-// level); arrays nested deeper in the path are not searched.
+// "false". Auth0 ignores the array level: when the path ends at an array of scalars any element may
+// match, and one array of objects anywhere along the path is looked through
+// (user_metadata.addresses.city matches {"addresses":[{"city":"Paris"}]}). Deeper array nesting is not
+// searched.
 func (b *whereBuilder) metadataTerm(col, path, v string) string {
-	// Placeholders are numbered in call order, so the path (first in the SQL text) is bound first.
-	from := "json_each(" + col + ", " + b.arg(path) + ")"
+	keys := splitPath(path)
+	// Placeholders are numbered in call order, so every fragment binds its arguments in text order.
+	alts := []string{
+		"EXISTS (SELECT 1 FROM json_each(" + col + ", " + b.arg(path) + ") AS j WHERE " +
+			"(j.key IS NULL OR typeof(j.key) = 'integer') AND (" + b.valueConds(v) + "))",
+	}
+	for i := 1; i < len(keys); i++ {
+		prefix, suffix := "$"+strings.Join(keys[:i], ""), "$"+strings.Join(keys[i:], "")
+		// a walks the elements of an array at prefix (integer keys; the members of an object have
+		// text keys and are skipped); j then reads suffix inside each element object.
+		alts = append(alts, "EXISTS (SELECT 1 FROM json_each("+col+", "+b.arg(prefix)+") AS a, "+
+			"json_each(a.value, "+b.arg(suffix)+") AS j WHERE typeof(a.key) = 'integer' AND a.type = 'object' AND "+
+			"(j.key IS NULL OR typeof(j.key) = 'integer') AND ("+b.valueConds(v)+"))")
+	}
+	return strings.Join(alts, " OR ")
+}
+
+// splitPath splits `$."a"."b"` (as built by metadataPath) into `."a"`, `."b"`.
+func splitPath(path string) []string {
+	var keys []string
+	for _, k := range strings.Split(strings.TrimPrefix(path, `$."`), `"."`) {
+		keys = append(keys, `."`+strings.TrimSuffix(k, `"`)+`"`)
+	}
+	return keys
+}
+
+// valueConds compares the json_each row j with v (see metadataTerm).
+func (b *whereBuilder) valueConds(v string) string {
 	conds := []string{"(j.type = 'text' AND j.atom = " + b.arg(v) + ")"}
 	switch v {
 	case "true":
@@ -211,8 +239,7 @@ func (b *whereBuilder) metadataTerm(col, path, v string) string {
 	// json_each at a scalar yields that scalar with a NULL key; at an array, its elements (integer
 	// keys); at an object, its members (text keys), which must not match; at a missing path or a NULL
 	// column, nothing.
-	return "EXISTS (SELECT 1 FROM " + from + " AS j WHERE " +
-		"(j.key IS NULL OR typeof(j.key) = 'integer') AND (" + strings.Join(conds, " OR ") + "))"
+	return strings.Join(conds, " OR ")
 }
 
 func (b *whereBuilder) rangeExpr(r store.Range) (string, error) {
@@ -318,7 +345,7 @@ func (b *whereBuilder) exists(field string) (string, error) {
 		return col + " <> ''", nil
 	}
 	switch field {
-	case "blocked", "last_login":
+	case "blocked", "phone_verified", "last_login":
 		return field + " IS NOT NULL", nil
 	case "email_verified", "created_at", "updated_at":
 		return "1", nil
