@@ -1,5 +1,5 @@
 // Package staffauth signs staff members in with OpenID Connect (code flow with state, nonce and PKCE S256)
-// and keeps them signed in with a server-side gorilla session.
+// or behind an identity-aware proxy, and keeps them signed in with a server-side gorilla session.
 package staffauth
 
 import (
@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +24,7 @@ import (
 	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/reqctx"
 	"github.com/userdesk/userdesk/internal/safepath"
+	"github.com/userdesk/userdesk/internal/sessionstore"
 )
 
 // Config configures staff sign-in. Zero durations take the documented defaults.
@@ -37,25 +37,24 @@ type Config struct {
 	// member who maps to no role is refused at sign-in.
 	Roles authz.Mapping
 
-	// SessionDir holds the server-side session files; logging out deletes the file, so a copied cookie
-	// stops working at once.
-	SessionDir string
-	// HashKey (32 or 64 bytes) signs and BlockKey (16, 24 or 32 bytes) encrypts the cookies.
+	// Sessions keeps sessions server-side (sessionstore.GorillaStore): the cookie holds only an id, the
+	// store enforces the idle timeout and the absolute lifetime, and signing out deletes the record, so
+	// a copied cookie stops working at once.
+	Sessions sessions.Store
+	// HashKey (32 or 64 bytes) signs and BlockKey (16, 24 or 32 bytes) encrypts the short-lived sign-in
+	// transaction cookie.
 	HashKey, BlockKey []byte
-	// Secure marks cookies Secure and gives them the __Host- prefix; false only for local http.
+	// Secure gives cookies the __Host- prefix and the Secure attribute; false only for local http.
 	Secure bool
 
-	IdleTimeout     time.Duration // default 30 minutes
-	AbsoluteTimeout time.Duration // default 12 hours
-	HTTPClient      *http.Client  // for discovery, JWKS and the code exchange; default 10 s timeout
-	Now             func() time.Time
-	Logger          *slog.Logger
+	HTTPClient *http.Client // for discovery, JWKS and the code exchange; default 10 s timeout
+	Logger     *slog.Logger
 }
 
 // Auth implements the sign-in routes and the RequireStaff middleware.
 type Auth struct {
 	cfg      Config
-	sessions *sessions.FilesystemStore
+	sessions sessions.Store
 	tx       *sessions.CookieStore
 	baseCtx  context.Context
 
@@ -64,19 +63,11 @@ type Auth struct {
 }
 
 const (
-	txMaxAge        = 10 * 60 // seconds a sign-in may take
-	keyIssuer       = "iss"
-	keySubject      = "sub"
-	keyEmail        = "email"
-	keyName         = "name"
-	keyRoles        = "roles"
-	keyCreated      = "created"
-	keySeen         = "seen"
-	keyState        = "state"
-	keyNonce        = "nonce"
-	keyVerifier     = "verifier"
-	keyReturn       = "return_to"
-	seenWriteWindow = time.Minute
+	txMaxAge    = 10 * 60 // seconds a sign-in may take
+	keyState    = "state"
+	keyNonce    = "nonce"
+	keyVerifier = "verifier"
+	keyReturn   = "return_to"
 )
 
 // New validates cfg and prepares the stores. The identity provider is discovered on first use, so
@@ -99,48 +90,34 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 	if n := len(cfg.BlockKey); n != 16 && n != 24 && n != 32 {
 		problems = append(problems, "session block key must be 16, 24 or 32 bytes")
 	}
-	if cfg.SessionDir == "" {
-		problems = append(problems, "session directory is empty")
+	if cfg.Sessions == nil {
+		problems = append(problems, "session store is missing")
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("staffauth: %s", strings.Join(problems, "; "))
 	}
-	if cfg.IdleTimeout == 0 {
-		cfg.IdleTimeout = 30 * time.Minute
-	}
-	if cfg.AbsoluteTimeout == 0 {
-		cfg.AbsoluteTimeout = 12 * time.Hour
-	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(cfg.SessionDir, 0o700); err != nil {
-		return nil, fmt.Errorf("staffauth: session directory: %w", err)
-	}
-
-	fs := sessions.NewFilesystemStore(cfg.SessionDir, cfg.HashKey, cfg.BlockKey)
-	fs.MaxAge(int(cfg.AbsoluteTimeout / time.Second))
-	fs.Options = cookieOptions(cfg.Secure, int(cfg.AbsoluteTimeout/time.Second))
-
 	tx := sessions.NewCookieStore(cfg.HashKey, cfg.BlockKey)
 	tx.MaxAge(txMaxAge)
 	tx.Options = cookieOptions(cfg.Secure, txMaxAge)
 
-	return &Auth{cfg: cfg, sessions: fs, tx: tx, baseCtx: oidc.ClientContext(ctx, cfg.HTTPClient)}, nil
+	return &Auth{cfg: cfg, sessions: cfg.Sessions, tx: tx, baseCtx: oidc.ClientContext(ctx, cfg.HTTPClient)}, nil
 }
 
 func cookieOptions(secure bool, maxAge int) *sessions.Options {
 	return &sessions.Options{Path: "/", MaxAge: maxAge, Secure: secure, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 }
 
-func (a *Auth) sessionName() string {
-	if a.cfg.Secure {
+func (a *Auth) sessionName() string { return SessionCookieName(a.cfg.Secure) }
+
+// SessionCookieName is the session cookie's name: "__Host-" prefixed whenever cookies are Secure.
+func SessionCookieName(secure bool) string {
+	if secure {
 		return "__Host-userdesk_session"
 	}
 	return "userdesk_session"
@@ -251,18 +228,13 @@ func (a *Auth) Callback(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/signin?error=forbidden")
 	}
 
-	// Retire any previous session server-side, then start a new one with a new id.
-	if old, err := a.sessions.New(r, a.sessionName()); err == nil && !old.IsNew {
-		old.Options = cookieOptions(a.cfg.Secure, -1)
-		_ = a.sessions.Save(r, w, old)
-	}
-	sess := sessions.NewSession(a.sessions, a.sessionName())
-	sess.Options = cookieOptions(a.cfg.Secure, int(a.cfg.AbsoluteTimeout/time.Second))
-	now := a.cfg.Now().Unix()
-	sess.Values = map[any]any{
-		keyIssuer: staff.Issuer, keySubject: staff.Subject, keyEmail: staff.Email, keyName: staff.Name,
-		keyRoles: strings.Join(staff.Roles, " "), keyCreated: now, keySeen: now,
-	}
+	// Start the session under a new id: any id the browser had before (planted or stale) is retired
+	// server-side by Rotate.
+	sess, _ := a.sessions.New(r, a.sessionName()) // an undecodable cookie just yields a fresh session
+	sess.Values = map[any]any{}
+	sessionstore.SetStaff(sess, sessionstore.Staff{Issuer: staff.Issuer, Subject: staff.Subject, Email: staff.Email,
+		Name: staff.Name, Roles: staff.Roles})
+	sessionstore.Rotate(sess)
 	if err := a.sessions.Save(r, w, sess); err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
@@ -286,8 +258,9 @@ func (a *Auth) fail(c echo.Context, code, msg string, err error) error {
 func (a *Auth) Logout(c echo.Context) error {
 	r, w := c.Request(), c.Response()
 	if sess, err := a.sessions.New(r, a.sessionName()); err == nil && !sess.IsNew {
-		a.cfg.Logger.Info("session_logout", "sub", str(sess.Values[keySubject]))
-		sess.Options = cookieOptions(a.cfg.Secure, -1)
+		st, _ := sessionstore.StaffOf(sess)
+		a.cfg.Logger.Info("session_logout", "sub", st.Subject)
+		sess.Options.MaxAge = -1
 		_ = a.sessions.Save(r, w, sess)
 	} else {
 		http.SetCookie(w, sessions.NewCookie(a.sessionName(), "", cookieOptions(a.cfg.Secure, -1)))
@@ -323,44 +296,29 @@ func (a *Auth) RequireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// current loads and checks the session, enforcing the idle and absolute timeouts; ended reports a
-// session that existed but timed out.
+// current loads the session; the store has already enforced the idle timeout and the absolute
+// lifetime. ended reports a session cookie that no longer names a live session.
 func (a *Auth) current(c echo.Context) (staff reqctx.Staff, ok, ended bool) {
-	r, w := c.Request(), c.Response()
+	r := c.Request()
+	_, hadCookie := r.Cookie(a.sessionName())
 	sess, err := a.sessions.New(r, a.sessionName())
-	if err != nil || sess.IsNew {
+	if err != nil { // tampered, or signed with a key that was removed
 		return reqctx.Staff{}, false, false
 	}
-	sub := str(sess.Values[keySubject])
-	created, _ := sess.Values[keyCreated].(int64)
-	seen, _ := sess.Values[keySeen].(int64)
-	now := a.cfg.Now()
-	if sub == "" || now.Sub(time.Unix(created, 0)) > a.cfg.AbsoluteTimeout || now.Sub(time.Unix(seen, 0)) > a.cfg.IdleTimeout {
-		sess.Options = cookieOptions(a.cfg.Secure, -1)
-		_ = a.sessions.Save(r, w, sess)
-		if sub != "" {
-			a.cfg.Logger.Info("session_expired", "sub", sub)
-		}
-		return reqctx.Staff{}, false, sub != ""
+	if sess.IsNew { // a valid cookie whose session timed out, was signed out or was ended by an admin
+		return reqctx.Staff{}, false, hadCookie == nil
 	}
-	if now.Sub(time.Unix(seen, 0)) >= seenWriteWindow {
-		sess.Values[keySeen] = now.Unix()
-		_ = a.sessions.Save(r, w, sess)
-	}
-	var groups []string
-	if s := str(sess.Values[keyRoles]); s != "" {
-		groups = strings.Fields(s)
+	st, signedIn := sessionstore.StaffOf(sess)
+	if !signedIn {
+		return reqctx.Staff{}, false, false
 	}
 	// The role is worked out again on every request, so a changed mapping applies at once and a
 	// staff member whose groups no longer map to a role is out.
-	role := a.cfg.Roles.Resolve(groups)
+	role := a.cfg.Roles.Resolve(st.Roles)
 	if role == authz.None {
 		return reqctx.Staff{}, false, true
 	}
-	return reqctx.Staff{
-		Issuer: str(sess.Values[keyIssuer]), Subject: sub, Email: str(sess.Values[keyEmail]),
-		Name: str(sess.Values[keyName]), Roles: groups, Role: role,
-	}, true, false
+	return reqctx.Staff{Issuer: st.Issuer, Subject: st.Subject, Email: st.Email, Name: st.Name, Roles: st.Roles, Role: role}, true, false
 }
 
 func str(v any) string { s, _ := v.(string); return s }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/reqctx"
+	"github.com/userdesk/userdesk/internal/sessionstore"
 )
 
 // fakeOP is a minimal OpenID provider whose ID tokens the test can spoil one claim at a time.
@@ -126,8 +127,7 @@ func newHarness(t *testing.T, secure bool) *harness {
 	a, err := New(t.Context(), Config{
 		IssuerURL: h.op.srv.URL + "/", ClientID: "userdesk-app", ClientSecret: "s3cret",
 		RedirectURL: "http://127.0.0.1:8080/auth/callback", Roles: authz.Mapping{Claim: "https://userdesk.dev/roles", Groups: map[string]authz.Role{"support": authz.Agent}},
-		SessionDir: t.TempDir(), HashKey: make32('h'), BlockKey: make32('b'), Secure: secure,
-		Now: func() time.Time { return h.now },
+		Sessions: newSessions(t, secure, func() time.Time { return h.now }), HashKey: make32('h'), BlockKey: make32('b'), Secure: secure,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -147,6 +147,19 @@ func newHarness(t *testing.T, secure bool) *harness {
 }
 
 func make32(b byte) []byte { return []byte(strings.Repeat(string(b), 32)) }
+
+// newSessions is the server-side session store the app uses, in memory, on the harness clock.
+func newSessions(t *testing.T, secure bool, now func() time.Time) *sessionstore.GorillaStore {
+	t.Helper()
+	opts := sessionstore.DefaultCookieOptions()
+	opts.Secure = secure
+	gs, err := sessionstore.NewGorillaStore(sessionstore.NewMemory(sessionstore.WithClock(now)),
+		sessionstore.GorillaConfig{Cookie: &opts, Now: now}, make32('s'), make32('e'))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gs
+}
 
 func (h *harness) do(method, target string, cookies []*http.Cookie) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, target, nil)
@@ -348,13 +361,13 @@ func TestIdleAndAbsoluteTimeouts(t *testing.T) {
 
 	h = newHarness(t, false)
 	sc = h.signIn()
-	for i := 0; i < 72; i++ { // active every 10 minutes for 12 hours
+	for i := 0; i < 71; i++ { // active every 10 minutes for almost 12 hours
 		h.now = h.now.Add(10 * time.Minute)
 		if r := h.do("GET", "/users", []*http.Cookie{sc}); r.Code != 200 {
 			t.Fatalf("active session dropped after %v", time.Duration(i+1)*10*time.Minute)
 		}
 	}
-	h.now = h.now.Add(2 * time.Minute)
+	h.now = h.now.Add(11 * time.Minute) // 12 h 01 min after sign-in
 	if r := h.do("GET", "/users", []*http.Cookie{sc}); r.Code != http.StatusSeeOther {
 		t.Fatalf("session outlived the 12 h absolute lifetime: %d", r.Code)
 	}
@@ -365,7 +378,7 @@ func TestNewReportsEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("empty config accepted")
 	}
-	for _, want := range []string{"issuer", "client id", "redirect", "hash key", "block key", "session directory"} {
+	for _, want := range []string{"issuer", "client id", "redirect", "hash key", "block key", "session store"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
