@@ -109,7 +109,7 @@ func WithRateLimit(rps float64, burst int) Option {
 }
 
 // WithMaxRetries bounds the retries after the first attempt (default DefaultMaxRetries; 0 = never
-// retry). See Client for which answers are retried.
+// retry). The package documentation says which answers are retried.
 func WithMaxRetries(n int) Option { return func(o *options) { o.maxRetries = n } }
 
 // WithRetryBackoff sets the jittered exponential backoff between retries of 5xx answers and

@@ -420,7 +420,8 @@ func TestAPIErrors(t *testing.T) {
 				w.WriteHeader(tc.status)
 				io.WriteString(w, tc.body)
 			}))
-			c := f.client(t, WithClock(func() time.Time { return now }))
+			// No retries: this test is about how one answer maps to *Error (retries: resilience_test.go).
+			c := f.client(t, WithClock(func() time.Time { return now }), WithMaxRetries(0))
 			_, err := c.Users.List(context.Background(), ListUsersParams{})
 			var e *Error
 			if !errors.As(err, &e) {

@@ -1,9 +1,30 @@
 // Package mgmt is Userdesk's client for the Auth0 Management API v2 (users and connections), shaped
-// like the hand-written go-auth0 v1 SDK but small.
+// like the hand-written go-auth0 v1 SDK but small, and built to spend the tenant's rate limit well
+// and never lose or double a write.
 //
-// One Client holds one cached client-credentials token, shared by every request and refreshed only
-// shortly before it expires. Every call runs under a deadline (WithTimeout, 10 s by default) unless
-// the caller's context ends sooner. Errors from the API are *Error values that match the sentinels
-// (ErrNotFound, ErrConflict, ...) with errors.Is; failures to obtain a token are *TokenError values.
-// No error string ever contains the access token or the client secret.
+// Token: one Client holds one client-credentials token for the process (optionally shared across
+// replicas through a TokenStore), refreshed in the background when min(5 min, 10% of its lifetime)
+// is left, never after a 401. Concurrent callers share one POST /oauth/token; a failing token
+// endpoint is asked again only after a backoff (1 s doubling to 30 s), and callers meanwhile get the
+// remembered *TokenError at once. Client.Scopes and Client.HasScope expose the granted scopes.
+//
+// Calls: every call runs under one deadline (WithTimeout, 10 s by default, or the caller's if
+// sooner) that covers pacing, token, attempts and waits. An optional client-side limiter
+// (WithRateLimit) paces the process. A 429 is waited out until Retry-After or x-ratelimit-reset
+// and retried, up to WithMaxRetries times, unless the deadline comes first, in which case the
+// 429 *Error comes back at once with RetryAfter. GET and DELETE also retry 502, 503, 504 and
+// transport errors with jittered backoff; PATCH and POST retry only 429s. Users.Create never resends
+// after an ambiguous failure: it looks the user up and reports created or not (CreateError).
+// A circuit breaker (WithBreaker) stops sending after consecutive 5xx/transport failures until a
+// probe succeeds. Parallel runs a page's independent calls concurrently. Client.RateLimit shows the
+// last x-ratelimit-* headers; WithMetrics receives counters and timings.
+//
+// Errors: API answers are *Error values matching the sentinels (ErrNotFound, ErrConflict,
+// ErrBadRequest with (*Error).Field, ErrInsufficientScope with (*Error).MissingScope,
+// ErrRateLimited, ErrUnauthorized, ErrUnavailable) with errors.Is; token failures are *TokenError;
+// no answer is *TransportError; the open breaker is *UnavailableError; the client-side limiter's
+// refusal is *ThrottledError; RetryAfter(err) reads the wait from any of them. Writes carry
+// X-Correlation-ID (WithCorrelationID, or random) and report it in *Error, *TransportError,
+// *CreateError and CreateResult. No error string ever contains the access token or the client
+// secret.
 package mgmt

@@ -3,10 +3,14 @@ package mgmt_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/userdesk/userdesk/internal/mgmt"
 	"github.com/userdesk/userdesk/internal/tenant"
@@ -17,6 +21,13 @@ import (
 // account. This is the contract test of style.md #12: the client and the tenant must agree on the
 // wire, through the same code path production uses (token fetch included).
 func startTenant(t *testing.T) (*mgmt.Client, *httptest.Server, *tenant.Tenant) {
+	t.Helper()
+	return startTenantBehind(t, nil)
+}
+
+// startTenantBehind is startTenant with a fault-injecting middleware (nil = none) between the client
+// and the tenant, on the same real HTTP listener.
+func startTenantBehind(t *testing.T, wrap func(http.Handler) http.Handler, opts ...mgmt.Option) (*mgmt.Client, *httptest.Server, *tenant.Tenant) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tenant.db"))
@@ -33,10 +44,13 @@ func startTenant(t *testing.T) (*mgmt.Client, *httptest.Server, *tenant.Tenant) 
 		t.Fatal(err)
 	}
 	srv.Config.Handler = tn.Handler()
+	if wrap != nil {
+		srv.Config.Handler = wrap(tn.Handler())
+	}
 	srv.Start()
 	t.Cleanup(srv.Close)
 	id, secret := tn.ServiceAccount()
-	c, err := mgmt.New(srv.URL, id, secret)
+	c, err := mgmt.New(srv.URL, id, secret, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,5 +215,125 @@ func TestTenantWrongSecret(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), bad) {
 		t.Errorf("error echoes the secret: %v", err)
+	}
+}
+
+// TestTenantCreateReconciliation: against the embedded tenant over real HTTP, a create whose answer
+// is lost after the tenant committed it (the middleware lets the tenant create the user, then drops
+// the connection) yields exactly one user and "created"; a create refused before it reached the
+// tenant (a proxy's 502) yields no user and "not created".
+func TestTenantCreateReconciliation(t *testing.T) {
+	var mode atomic.Value // "drop-after-commit" or "502-before"
+	var posts atomic.Int32
+	wrap := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost || r.URL.Path != "/api/v2/users" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			posts.Add(1)
+			switch mode.Load() {
+			case "drop-after-commit":
+				rec := httptest.NewRecorder()
+				next.ServeHTTP(rec, r)
+				if rec.Code != http.StatusCreated {
+					t.Errorf("tenant answered %d: %s", rec.Code, rec.Body)
+				}
+				conn, _, err := http.NewResponseController(w).Hijack()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				conn.Close()
+			case "502-before":
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(http.StatusBadGateway)
+				w.Write([]byte("<html>bad gateway</html>"))
+			}
+		})
+	}
+	c, _, _ := startTenantBehind(t, wrap)
+	ctx := context.Background()
+	in := func(email string) *mgmt.UserCreate {
+		return &mgmt.UserCreate{Connection: tenant.DatabaseConnection, Email: email, Password: "Contract-Passw0rd!"}
+	}
+
+	mode.Store("drop-after-commit")
+	res, err := c.Users.CreateWithResult(mgmt.WithCorrelationID(ctx, "audit-1"), in("Lost.Answer@Example.com"))
+	if err != nil || !res.Reconciled || res.User.Email != "lost.answer@example.com" || res.CorrelationID != "audit-1" {
+		t.Fatalf("lost answer: %+v, %v; want created (reconciled)", res, err)
+	}
+	users, err := c.Users.ListByEmail(ctx, "lost.answer@example.com")
+	if err != nil || len(users) != 1 || users[0].UserID != res.User.UserID {
+		t.Errorf("users with the email: %+v, %v; want exactly the one created", users, err)
+	}
+
+	mode.Store("502-before")
+	_, err = c.Users.Create(ctx, in("never.made@example.com"))
+	var ce *mgmt.CreateError
+	if !errors.As(err, &ce) || ce.Outcome != mgmt.CreateNotCreated || !errors.Is(err, mgmt.ErrNotCreated) {
+		t.Fatalf("502 before commit: err = %v, want not created", err)
+	}
+	if users, err := c.Users.ListByEmail(ctx, "never.made@example.com"); err != nil || len(users) != 0 {
+		t.Errorf("users with the email: %+v, %v; want none", users, err)
+	}
+	if n := posts.Load(); n != 2 {
+		t.Errorf("POSTs = %d, want 2 (one per create, never resent)", n)
+	}
+}
+
+// TestTenant429: the first API call gets a 429 from a proxy in front of the tenant with
+// x-ratelimit-reset one to two seconds ahead (whole Unix seconds); the client waits until then in
+// real time and the retry, served by the tenant, succeeds. With a deadline shorter than the wait it
+// gives up at once with the typed error.
+func TestTenant429(t *testing.T) {
+	var limited atomic.Int32
+	limited.Store(1)
+	wrap := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/api/v2/") && limited.Add(-1) >= 0 {
+				reset := time.Now().Add(time.Second).Truncate(time.Second).Add(time.Second)
+				w.Header().Set("X-Ratelimit-Limit", "2")
+				w.Header().Set("X-Ratelimit-Remaining", "0")
+				w.Header().Set("X-Ratelimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+				w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				w.WriteHeader(http.StatusTooManyRequests)
+				w.Write([]byte(`{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}`))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	c, _, _ := startTenantBehind(t, wrap)
+	ctx := context.Background()
+	if !c.HasScope(ctx, "create:users") || !c.HasScope(ctx, "read:users") {
+		scopes, err := c.Scopes(ctx)
+		t.Errorf("tenant token scopes = %v, %v", scopes, err)
+	}
+
+	began := time.Now()
+	list, err := c.Users.List(ctx, mgmt.ListUsersParams{PerPage: 1})
+	waited := time.Since(began)
+	if err != nil || len(list.Users) != 1 {
+		t.Fatalf("List after a 429: %+v, %v", list, err)
+	}
+	if waited < time.Second || waited > 3*time.Second {
+		t.Errorf("waited %s, want until the reset (1–2 s)", waited)
+	}
+	if rl := c.RateLimit(); rl.Observed.IsZero() || rl.Limit < 0 || rl.Reset.IsZero() || rl.Endpoint != "/api/v2/users" {
+		t.Errorf("RateLimit() = %+v, want the last x-ratelimit-* headers seen", rl)
+	}
+
+	limited.Store(1)
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	began = time.Now()
+	_, err = c.Users.List(short, mgmt.ListUsersParams{PerPage: 1})
+	var ae *mgmt.Error
+	if !errors.As(err, &ae) || !errors.Is(err, mgmt.ErrRateLimited) || ae.RetryAfter < time.Second {
+		t.Errorf("err = %v, want *Error 429 with RetryAfter >= 1s", err)
+	}
+	if d := time.Since(began); d > 250*time.Millisecond {
+		t.Errorf("gave up after %s, want at once", d)
 	}
 }
