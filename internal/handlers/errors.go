@@ -3,7 +3,9 @@ package handlers
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,7 +18,7 @@ import (
 // upstream message, an error string or a stack.
 func (h *handler) handleError(err error, c echo.Context) {
 	r := c.Request()
-	page := errorPage(err)
+	page := errorPage(c, err)
 	level := slog.LevelInfo
 	if page.Status >= 500 {
 		level = slog.LevelError
@@ -38,9 +40,10 @@ func (h *handler) handleError(err error, c echo.Context) {
 	}
 }
 
-func errorPage(err error) views.ErrorPage {
+func errorPage(c echo.Context, err error) views.ErrorPage {
 	var p *users.Problem
 	if errors.As(err, &p) {
+		setRetryAfter(c, p)
 		msg := p.Message
 		if msg == "" {
 			for _, m := range p.Fields {
@@ -109,4 +112,11 @@ func (h *handler) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
 func (h *handler) logPanic(c echo.Context, err error, stack []byte) error {
 	h.log.ErrorContext(c.Request().Context(), "panic", "path", c.Request().URL.Path, "err", err, "stack", string(stack))
 	return err
+}
+
+// setRetryAfter sends Retry-After (whole seconds, rounded up) when Auth0 said how long to wait.
+func setRetryAfter(c echo.Context, p *users.Problem) {
+	if p.RetryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(p.RetryAfter.Seconds()))))
+	}
 }

@@ -33,8 +33,10 @@ func (h *handler) userList(c echo.Context) error {
 	return h.render(c, http.StatusOK, "Users", views.UserListPage(l))
 }
 
-// logProblem records an explained upstream failure; the page shows only its sentence.
+// logProblem records an explained upstream failure (the page shows only its sentence) and passes on
+// how long Auth0 asked to wait as Retry-After.
 func (h *handler) logProblem(c echo.Context, p *users.Problem) {
+	setRetryAfter(c, p)
 	if p.Err == nil {
 		return
 	}

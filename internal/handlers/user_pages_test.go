@@ -176,6 +176,18 @@ func TestUserListRateLimitedIsNotA500(t *testing.T) {
 	if got := parse(t, rec).textOf("data-testid", "alert"); got != users.MsgRateLimited {
 		t.Errorf("alert = %q", got)
 	}
+	if rec.Header().Get("Retry-After") != "" {
+		t.Error("Retry-After sent without a known wait")
+	}
+
+	env.api.Fail = func(string) error { return &mgmt.Error{StatusCode: 429, RetryAfter: 2100 * time.Millisecond} }
+	rec = env.get(t, "/users")
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "3" {
+		t.Fatalf("status %d, Retry-After %q; want 503 and 3", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if got := parse(t, rec).textOf("data-testid", "alert"); got != "Auth0 is rate limiting requests; try again in 3 s." {
+		t.Errorf("alert = %q", got)
+	}
 }
 
 func TestUserPage(t *testing.T) {

@@ -3,10 +3,13 @@ package users
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/userdesk/userdesk/internal/mgmt"
 )
@@ -26,6 +29,7 @@ const (
 const (
 	MsgDuplicateEmail = "A user with this email already exists."
 	MsgRateLimited    = "Auth0 is rate limiting requests; try again in a few seconds."
+	MsgNotCreated     = "Auth0 did not answer, and Userdesk checked: the user was not created. You can try again."
 	MsgUnavailable    = "Auth0 is not answering right now; nothing was changed."
 	MsgReadFailed     = "Auth0 is not answering right now; try again in a moment."
 	MsgCreateUnknown  = "Auth0 is not answering right now, so it is unknown whether the user was created; search for the email before trying again."
@@ -33,6 +37,23 @@ const (
 	MsgUnauthorized   = "Auth0 rejected Userdesk's service account credentials; ask an administrator to check them."
 	MsgScopeUnknown   = "The service account is missing a permission this action needs."
 )
+
+// MsgRateLimitedFor names the wait when Auth0 (or the client's own pacing) said how long it is.
+func MsgRateLimitedFor(wait time.Duration) string {
+	if wait <= 0 {
+		return MsgRateLimited
+	}
+	return fmt.Sprintf("Auth0 is rate limiting requests; try again in %d s.", int(math.Ceil(wait.Seconds())))
+}
+
+// MsgPausedFor is the sentence while the circuit breaker holds calls back: nothing was sent.
+func MsgPausedFor(wait time.Duration) string {
+	s := "Auth0 is not answering; Userdesk paused its calls"
+	if wait > 0 {
+		s += fmt.Sprintf(" for %d s", int(math.Ceil(wait.Seconds())))
+	}
+	return s + ". Nothing was changed."
+}
 
 // MsgMissingScope is the sentence for a 403 insufficient_scope answer; scopes is Auth0's "expected
 // any of" list, of which one would have been enough.
@@ -63,7 +84,12 @@ func Explain(op Op, err error) error {
 
 	switch {
 	case errors.Is(err, mgmt.ErrRateLimited) || status == http.StatusTooManyRequests:
-		return &Problem{Status: http.StatusServiceUnavailable, Message: MsgRateLimited, Err: err}
+		wait := mgmt.RetryAfter(err)
+		return &Problem{Status: http.StatusServiceUnavailable, Message: MsgRateLimitedFor(wait), RetryAfter: wait, Err: err}
+
+	case errors.Is(err, mgmt.ErrCircuitOpen):
+		wait := mgmt.RetryAfter(err)
+		return &Problem{Status: http.StatusServiceUnavailable, Message: MsgPausedFor(wait), RetryAfter: wait, Err: err}
 
 	case errors.Is(err, mgmt.ErrInsufficientScope):
 		msg := MsgScopeUnknown
@@ -80,8 +106,12 @@ func Explain(op Op, err error) error {
 	case op == OpCreate && (errors.Is(err, mgmt.ErrConflict) || status == http.StatusConflict):
 		return &Problem{Status: http.StatusConflict, Fields: map[string]string{"email": MsgDuplicateEmail}, Err: err}
 
+	case op == OpCreate && errors.Is(err, mgmt.ErrNotCreated):
+		// The client looked the user up after the lost answer (or never sent the request).
+		return &Problem{Status: unavailableStatus(err), Message: MsgNotCreated, Err: err}
+
 	case errors.Is(err, mgmt.ErrUnavailable) || status >= 500 || isTimeout(err) || noAnswer(err):
-		return &Problem{Status: unavailableStatus(err), Message: unavailableMessage(op, err), Err: err}
+		return &Problem{Status: unavailableStatus(err), Message: unavailableMessage(op, status, err), Err: err}
 
 	case hasMgmt && status >= 400:
 		// A 4xx other than the above is about the request itself; Auth0's message says what was wrong.
@@ -132,18 +162,19 @@ func unavailableStatus(err error) int {
 	return http.StatusBadGateway
 }
 
-// unavailableMessage: a timed-out write may have been applied, so only a clean 5xx answer is
-// reported as "nothing was changed"; a create is always reported as unknown because POST /users is
-// not idempotent and the client never retries it.
-func unavailableMessage(op Op, err error) string {
+// unavailableMessage: a write that may have reached Auth0 (a timeout, a connection lost after the
+// request went out, a 500 or 504) may have been applied, so only a request that never left (a failed
+// dial) or a gateway's 502/503 is reported as "nothing was changed". A create reaching this point is
+// one the client could not check (mgmt.ErrCreateUnknown).
+func unavailableMessage(op Op, status int, err error) string {
 	switch op {
 	case OpCreate:
 		return MsgCreateUnknown
 	case OpUpdate:
-		if isTimeout(err) {
-			return MsgUpdateUnknown
+		if status == http.StatusBadGateway || status == http.StatusServiceUnavailable || neverSent(err) {
+			return MsgUnavailable
 		}
-		return MsgUnavailable
+		return MsgUpdateUnknown
 	default:
 		return MsgReadFailed
 	}
@@ -158,6 +189,12 @@ func noAnswer(err error) bool {
 	var ue *url.Error
 	var oe *net.OpError
 	return errors.As(err, &ue) || errors.As(err, &oe)
+}
+
+// neverSent reports a request that failed before it left: the connection could not be opened.
+func neverSent(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial" && !isTimeout(err)
 }
 
 func isTimeout(err error) bool {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/userdesk/userdesk/internal/mgmt"
 	"github.com/userdesk/userdesk/internal/users"
@@ -42,7 +43,14 @@ func TestExplain(t *testing.T) {
 		{"429 create", users.OpCreate, apiErr(429, "too_many_requests", "Global limit has been reached"), 503, users.MsgRateLimited, ""},
 		{"429 search", users.OpSearch, apiErr(429, "", "Too many requests."), 503, users.MsgRateLimited, ""},
 		{"401 credentials", users.OpRead, apiErr(401, "", "Invalid token"), 502, users.MsgUnauthorized, ""},
-		{"5xx update: nothing changed, no upstream text", users.OpUpdate, apiErr(500, "", "stack trace here"), 502, users.MsgUnavailable, ""},
+		{"503 update: nothing changed, no upstream text", users.OpUpdate, apiErr(503, "", "stack trace here"), 502, users.MsgUnavailable, ""},
+		{"500 update: may have been applied", users.OpUpdate, apiErr(500, "", "stack trace here"), 502, users.MsgUpdateUnknown, ""},
+		{"connection lost after sending the update", users.OpUpdate, &mgmt.TransportError{Err: errors.New("connection reset by peer")}, 502, users.MsgUpdateUnknown, ""},
+		{"create checked and not made", users.OpCreate, &mgmt.CreateError{Outcome: mgmt.CreateNotCreated, Err: apiErr(502, "", "")}, 502, users.MsgNotCreated, ""},
+		{"create outcome unknown", users.OpCreate, &mgmt.CreateError{Outcome: mgmt.CreateUnknown, Err: apiErr(502, "", "")}, 502, users.MsgCreateUnknown, ""},
+		{"create found an existing user", users.OpCreate, &mgmt.CreateError{Outcome: mgmt.CreateNotCreated, Existing: &mgmt.User{UserID: "auth0|x"}, Err: apiErr(502, "", "")}, 409, users.MsgDuplicateEmail, "email"},
+		{"429 with reset in 7 s", users.OpUpdate, &mgmt.Error{StatusCode: 429, RetryAfter: 6500 * time.Millisecond}, 503, "Auth0 is rate limiting requests; try again in 7 s.", ""},
+		{"breaker open", users.OpUpdate, &mgmt.UnavailableError{RetryAfter: 9 * time.Second}, 503, "Auth0 is not answering; Userdesk paused its calls for 9 s. Nothing was changed.", ""},
 		{"5xx create: outcome unknown", users.OpCreate, apiErr(502, "", ""), 502, users.MsgCreateUnknown, ""},
 		{"5xx read", users.OpRead, apiErr(503, "", "upstream detail"), 502, users.MsgReadFailed, ""},
 		{"timeout on create: outcome unknown", users.OpCreate, fmt.Errorf("post: %w", context.DeadlineExceeded), 504, users.MsgCreateUnknown, ""},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/userdesk/userdesk/internal/mgmt"
 )
@@ -39,6 +40,8 @@ type Problem struct {
 	Fields map[string]string
 	// Err is the underlying cause, or nil for pure validation failures.
 	Err error
+	// RetryAfter, when positive, is how long Auth0 asked to wait; the page sends it as Retry-After.
+	RetryAfter time.Duration
 }
 
 func (p *Problem) Error() string {
