@@ -1,13 +1,18 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/userdesk/userdesk/internal/authz"
+	"github.com/userdesk/userdesk/internal/tenant"
 )
 
 // Config is everything Userdesk reads from its environment. Defaults make `make run` work with no
@@ -17,6 +22,11 @@ type Config struct {
 	PublicURL  string // USERDESK_PUBLIC_URL, default http://<Addr>; the browser-facing base URL
 	DataDir    string // USERDESK_DATA_DIR, default ./data
 	TenantAddr string // USERDESK_TENANT_ADDR, default 127.0.0.1:8081 (embedded tenant only)
+	// Tenant holds the embedded tenant's USERDESK_TENANT_* settings, read exactly as cmd/tenant reads
+	// them (database file, seeding, rate limit, fixed service-account credentials, TLS).
+	Tenant     tenant.EnvConfig
+	tenantErr  error
+	configErrs []error // parse errors found while reading the environment
 
 	DemoEmail    string // USERDESK_DEMO_EMAIL, default admin@example.com
 	DemoPassword string // USERDESK_DEMO_PASSWORD; empty = generated once, stored, printed at start
@@ -33,6 +43,20 @@ type Config struct {
 	// USERDESK_ROLE_MAP: "group=role,…" from the roles claim to viewer/helpdesk/agent/admin; claim
 	// values that are role names map to themselves.
 	RoleMap string
+
+	// USERDESK_AUTH0_RPS and USERDESK_AUTH0_BURST pace every Management API call of this process
+	// (client-side), below the tenant's limit; 0 = no pacing (Auth0's 429s are still waited out).
+	Auth0RPS   float64
+	Auth0Burst int
+
+	// USERDESK_DATABASE_URL: a postgres:// URL for sessions and the audit trail (several replicas);
+	// empty = SQLite file userdesk.db in the data directory.
+	DatabaseURL string
+	// USERDESK_SESSION_KEYS: comma-separated base64 64-byte keys, newest first; empty = one generated
+	// key kept in the data directory. Add a new key in front to rotate; drop the old one 12 h later.
+	SessionKeys     [][]byte
+	SessionIdle     time.Duration // USERDESK_SESSION_IDLE, default 30m
+	SessionLifetime time.Duration // USERDESK_SESSION_LIFETIME, default 12h
 
 	// USERDESK_AUTH_MODE: "oidc" (default) or "proxy" (trust a signed assertion from an
 	// identity-aware proxy; configured by the USERDESK_PROXY_* variables).
@@ -86,18 +110,61 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		ProxyAudience:     get("USERDESK_PROXY_AUDIENCE", ""),
 		ProxyLogoutURL:    get("USERDESK_PROXY_LOGOUT_URL", ""),
 	}
+	c.DatabaseURL = get("USERDESK_DATABASE_URL", "")
+	var errs []error
+	for i, k := range strings.Split(get("USERDESK_SESSION_KEYS", ""), ",") {
+		if k = strings.TrimSpace(k); k == "" {
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(k)
+		if err != nil || len(b) != 64 {
+			errs = append(errs, fmt.Errorf("USERDESK_SESSION_KEYS: key %d is not base64 of 64 random bytes (openssl rand -base64 64)", i+1))
+			continue
+		}
+		c.SessionKeys = append(c.SessionKeys, b)
+	}
+	for name, dst := range map[string]*time.Duration{"USERDESK_SESSION_IDLE": &c.SessionIdle, "USERDESK_SESSION_LIFETIME": &c.SessionLifetime} {
+		if v := get(name, ""); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				errs = append(errs, fmt.Errorf("%s %q is not a positive duration such as 30m or 12h", name, v))
+				continue
+			}
+			*dst = d
+		}
+	}
+	if v := get("USERDESK_AUTH0_RPS", ""); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			errs = append(errs, fmt.Errorf("USERDESK_AUTH0_RPS %q is not a number of requests per second", v))
+		}
+		c.Auth0RPS = f
+	}
+	if v := get("USERDESK_AUTH0_BURST", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("USERDESK_AUTH0_BURST %q is not a positive whole number", v))
+		}
+		c.Auth0Burst = n
+	}
+	if c.Auth0RPS > 0 && c.Auth0Burst == 0 {
+		c.Auth0Burst = max(1, int(math.Ceil(c.Auth0RPS)))
+	}
+	c.configErrs = errs
 	for _, a := range strings.Split(get("USERDESK_PROXY_ALGS", ""), ",") {
 		if a = strings.TrimSpace(a); a != "" {
 			c.ProxyAlgs = append(c.ProxyAlgs, a)
 		}
 	}
 	c.PublicURL = strings.TrimRight(get("USERDESK_PUBLIC_URL", "http://"+c.Addr), "/")
+	c.Tenant, c.tenantErr = tenant.ConfigFromEnv(getenv)
+	c.TenantAddr = c.Tenant.Addr
 	return c, c.Validate()
 }
 
 // Validate reports every problem at once.
 func (c Config) Validate() error {
-	var errs []error
+	errs := append([]error(nil), c.configErrs...)
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("USERDESK_ADDR %q is not host:port", c.Addr))
 	}
@@ -105,8 +172,8 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("USERDESK_PUBLIC_URL %q is not an http(s) base URL", c.PublicURL))
 	}
 	if c.Embedded() {
-		if _, _, err := net.SplitHostPort(c.TenantAddr); err != nil {
-			errs = append(errs, fmt.Errorf("USERDESK_TENANT_ADDR %q is not host:port", c.TenantAddr))
+		if c.tenantErr != nil {
+			errs = append(errs, c.tenantErr)
 		}
 	} else {
 		if c.Auth0ClientID == "" {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/userdesk/userdesk/internal/authz"
 )
@@ -72,6 +75,32 @@ func TestConfigFromEnv(t *testing.T) {
 			name:     "unknown auth mode",
 			env:      map[string]string{"USERDESK_AUTH_MODE": "magic"},
 			errParts: []string{"USERDESK_AUTH_MODE"},
+		},
+		{
+			name: "session keys, newest first, and timeouts",
+			env: map[string]string{
+				"USERDESK_SESSION_KEYS": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 64)) + ", " + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, 64)),
+				"USERDESK_SESSION_IDLE": "15m", "USERDESK_SESSION_LIFETIME": "8h", "USERDESK_DATABASE_URL": "postgres://u@db/userdesk",
+			},
+			want: func(c Config) bool {
+				return len(c.SessionKeys) == 2 && c.SessionKeys[0][0] == 1 && c.SessionKeys[1][0] == 2 &&
+					c.SessionIdle == 15*time.Minute && c.SessionLifetime == 8*time.Hour && c.DatabaseURL == "postgres://u@db/userdesk"
+			},
+		},
+		{
+			name:     "bad session keys and durations",
+			env:      map[string]string{"USERDESK_SESSION_KEYS": "c2hvcnQ=", "USERDESK_SESSION_IDLE": "soon", "USERDESK_SESSION_LIFETIME": "-1h"},
+			errParts: []string{"USERDESK_SESSION_KEYS: key 1", "USERDESK_SESSION_IDLE", "USERDESK_SESSION_LIFETIME"},
+		},
+		{
+			name: "client-side pacing",
+			env:  map[string]string{"USERDESK_AUTH0_RPS": "2.5"},
+			want: func(c Config) bool { return c.Auth0RPS == 2.5 && c.Auth0Burst == 3 },
+		},
+		{
+			name:     "bad pacing",
+			env:      map[string]string{"USERDESK_AUTH0_RPS": "fast", "USERDESK_AUTH0_BURST": "0"},
+			errParts: []string{"USERDESK_AUTH0_RPS", "USERDESK_AUTH0_BURST"},
 		},
 		{
 			name:     "bad tenant address",

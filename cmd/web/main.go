@@ -5,6 +5,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -17,8 +19,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/userdesk/userdesk/internal/audit"
+	"github.com/userdesk/userdesk/internal/db"
 	"github.com/userdesk/userdesk/internal/handlers"
 	"github.com/userdesk/userdesk/internal/mgmt"
+	"github.com/userdesk/userdesk/internal/sessionstore"
 	"github.com/userdesk/userdesk/internal/staffauth"
 	"github.com/userdesk/userdesk/internal/tenant"
 	"github.com/userdesk/userdesk/internal/tenant/store/sqlite"
@@ -72,6 +77,7 @@ type App struct {
 	DemoPassword string
 
 	tenant *tenant.Tenant // the embedded tenant, nil with AUTH0_DOMAIN
+	audit  audit.Store
 
 	servers []*http.Server
 	closers []func() error
@@ -118,9 +124,45 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	keys, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "session.key"), 64)
+	keys := cfg.SessionKeys
+	if len(keys) == 0 {
+		k, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "session.key"), 64)
+		if err != nil {
+			return nil, err
+		}
+		keys = [][]byte{k}
+	}
+	var pairs [][]byte // (hash, block) pairs, newest first: old keys still read cookies they signed
+	for _, k := range keys {
+		pairs = append(pairs, k[:32], k[32:])
+	}
+
+	// Sessions and the audit trail share one database: SQLite in the data directory, or PostgreSQL.
+	dsn := cfg.DatabaseURL
+	if dsn == "" {
+		dsn = filepath.Join(cfg.DataDir, "userdesk.db")
+	}
+	appDB, err := db.Open(ctx, dsn)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	app.closers = append(app.closers, appDB.Close)
+	sessStore, err := sessionstore.New(ctx, appDB)
+	if err != nil {
+		return nil, fmt.Errorf("session store: %w", err)
+	}
+	auditStore, err := audit.New(ctx, appDB)
+	if err != nil {
+		return nil, fmt.Errorf("audit store: %w", err)
+	}
+	app.audit = auditStore
+	cookie := sessionstore.DefaultCookieOptions()
+	cookie.Secure = !cfg.Dev()
+	gorillaSessions, err := sessionstore.NewGorillaStore(sessStore, sessionstore.GorillaConfig{
+		Cookie: &cookie, Lifetime: cfg.SessionLifetime, IdleTimeout: cfg.SessionIdle,
+	}, pairs...)
+	if err != nil {
+		return nil, fmt.Errorf("session store: %w", err)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -134,8 +176,15 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 
 	domain, clientID, clientSecret := cfg.Auth0Domain, cfg.Auth0ClientID, cfg.Auth0ClientSecret
 	issuer, oidcID, oidcSecret := cfg.OIDCIssuerURL, cfg.OIDCClientID, cfg.OIDCClientSecret
+	// transport carries every call to the tenant and the identity provider; with a TLS embedded tenant
+	// it trusts that tenant's own CA.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
 	if cfg.Embedded() {
-		st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "tenant.db"))
+		dbPath := cfg.Tenant.DB
+		if dbPath == "" {
+			dbPath = filepath.Join(cfg.DataDir, "tenant.db")
+		}
+		st, err := sqlite.Open(ctx, dbPath)
 		if err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("open embedded tenant storage: %w", err)
@@ -147,16 +196,33 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 			return nil, fmt.Errorf("listen on USERDESK_TENANT_ADDR: %w", err)
 		}
 		base := "http://" + tln.Addr().String()
-		tn, err := tenant.Open(ctx, tenant.Config{
-			BaseURL:           base,
-			Store:             st,
-			Logger:            logger.With("component", "tenant"),
-			BcryptCost:        opt.BcryptCost,
-			Seed:              true,
-			DemoEmail:         cfg.DemoEmail,
-			DemoPassword:      cfg.DemoPassword,
-			StaffCallbackURLs: []string{cfg.PublicURL + "/auth/callback"},
-		})
+		if cfg.Tenant.TLS {
+			caFile := cfg.Tenant.CAFile
+			if caFile == "" {
+				caFile = tenant.CAFileFor(dbPath)
+			}
+			tlsCfg, err := tenant.LocalTLS(caFile, time.Now())
+			if err == nil {
+				transport.TLSClientConfig, err = trustCA(caFile)
+			}
+			if err != nil {
+				ln.Close()
+				tln.Close()
+				return nil, fmt.Errorf("embedded tenant TLS: %w", err)
+			}
+			tln = tls.NewListener(tln, tlsCfg)
+			base = "https://" + tln.Addr().String()
+		}
+		tcfg := tenant.Config{
+			BaseURL:    base,
+			Store:      st,
+			Logger:     logger.With("component", "tenant"),
+			BcryptCost: opt.BcryptCost,
+		}
+		cfg.Tenant.Apply(&tcfg)
+		tcfg.DemoEmail, tcfg.DemoPassword = cfg.DemoEmail, cfg.DemoPassword
+		tcfg.StaffCallbackURLs = []string{cfg.PublicURL + "/auth/callback"}
+		tn, err := tenant.Open(ctx, tcfg)
 		if err != nil {
 			ln.Close()
 			tln.Close()
@@ -174,7 +240,15 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 		}
 	}
 
-	mc, err := mgmt.New(domain, clientID, clientSecret, mgmt.WithHTTPClient(&http.Client{Transport: opt.MgmtTransport}))
+	var mgmtTransport http.RoundTripper = transport
+	if opt.MgmtTransport != nil {
+		mgmtTransport = opt.MgmtTransport
+	}
+	mopts := []mgmt.Option{mgmt.WithHTTPClient(&http.Client{Transport: mgmtTransport})}
+	if cfg.Auth0RPS > 0 {
+		mopts = append(mopts, mgmt.WithRateLimit(cfg.Auth0RPS, cfg.Auth0Burst))
+	}
+	mc, err := mgmt.New(domain, clientID, clientSecret, mopts...)
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("management client: %w", err)
@@ -192,10 +266,11 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 			ClientSecret: oidcSecret,
 			RedirectURL:  cfg.PublicURL + "/auth/callback",
 			Roles:        cfg.Roles(),
-			SessionDir:   filepath.Join(cfg.DataDir, "sessions"),
-			HashKey:      keys[:32],
-			BlockKey:     keys[32:],
+			Sessions:     gorillaSessions,
+			HashKey:      pairs[0],
+			BlockKey:     pairs[1],
 			Secure:       !cfg.Dev(),
+			HTTPClient:   &http.Client{Timeout: 10 * time.Second, Transport: transport},
 			Logger:       logger.With("component", "staffauth"),
 		})
 	}
@@ -217,6 +292,22 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 func (a *App) serve(s *http.Server, ln net.Listener) {
 	a.servers = append(a.servers, s)
 	go func() { a.errs <- s.Serve(ln) }()
+}
+
+// trustCA returns a TLS client configuration that trusts the system roots plus the PEM CA in file.
+func trustCA(file string) (*tls.Config, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("no certificate in %s", file)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
 // loadOrCreateKey returns n random bytes kept in path, creating them (mode 0600) on first start so
