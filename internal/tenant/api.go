@@ -63,6 +63,8 @@ func (t *Tenant) api(h apiHandler, anyOf ...string) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
+		w, logWrite := t.auditWrite(w, r, p) // "sapi" log event for successful writes (support.go)
+		defer logWrite()
 		if err := h(w, r, p); err != nil {
 			var ae *apiError
 			if !errors.As(err, &ae) {

@@ -13,8 +13,6 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/userdesk/userdesk/internal/tenant/store"
 )
 
@@ -114,8 +112,13 @@ func (t *Tenant) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
-	u, err := t.checkPassword(r.Context(), ar.ClientID, email, r.PostForm.Get("password"))
+	// signIn (blocks.go) adds brute-force protection and the s/f/fp/fu/limit_wc log events.
+	u, err := t.signIn(r, ar.ClientID, email, r.PostForm.Get("password"))
 	switch {
+	case errors.Is(err, errBruteForceBlocked):
+		t.log.InfoContext(r.Context(), "tenant: sign-in refused, brute-force block", "client_id", ar.ClientID)
+		t.renderLogin(w, http.StatusTooManyRequests, ar, email, "Your account has been blocked after multiple consecutive login attempts.")
+		return
 	case errors.Is(err, errWrongPassword):
 		t.log.InfoContext(r.Context(), "tenant: sign-in failed", "client_id", ar.ClientID)
 		t.renderLogin(w, http.StatusUnauthorized, ar, email, "Wrong email or password.")
@@ -151,6 +154,7 @@ func (t *Tenant) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.log.InfoContext(r.Context(), "tenant: sign-in", "client_id", ar.ClientID, "user_id", u.ID)
+	t.recordSignIn(r, ar.ClientID, u) // "s" log event and session (blocks.go)
 	http.Redirect(w, r, redirectTo(ar.RedirectURI, url.Values{"code": {code}, "state": {ar.State}}), http.StatusFound)
 }
 
@@ -177,43 +181,6 @@ func (t *Tenant) authorizeFailed(w http.ResponseWriter, r *http.Request, ar *aut
 }
 
 var errWrongPassword = errors.New("wrong email or password")
-
-// checkPassword finds the user with that email in the database connections enabled for the client and
-// checks the password. A missing user costs one bcrypt comparison too, so timing does not reveal which
-// emails exist.
-func (t *Tenant) checkPassword(ctx context.Context, clientID, email, password string) (store.User, error) {
-	conns, err := t.store.ListConnections(ctx)
-	if err != nil {
-		return store.User{}, err
-	}
-	var enabled []string
-	for _, c := range conns {
-		if c.Strategy == "auth0" && slices.Contains(c.EnabledClients, clientID) {
-			enabled = append(enabled, c.Name)
-		}
-	}
-	var found *store.User
-	if email != "" && len(enabled) > 0 {
-		us, err := t.store.UsersByEmail(ctx, email)
-		if err != nil {
-			return store.User{}, err
-		}
-		for i := range us {
-			if slices.Contains(enabled, us[i].Connection) && us[i].PasswordHash != "" {
-				found = &us[i]
-				break
-			}
-		}
-	}
-	if found == nil {
-		_ = bcrypt.CompareHashAndPassword(t.dummyHash, []byte(password))
-		return store.User{}, errWrongPassword
-	}
-	if bcrypt.CompareHashAndPassword([]byte(found.PasswordHash), []byte(password)) != nil {
-		return store.User{}, errWrongPassword
-	}
-	return *found, nil
-}
 
 // randomToken returns n random bytes, base64url-encoded.
 func randomToken(n int) string {

@@ -24,6 +24,7 @@ const (
 // setup runs on every Open: the first-start seed, then the objects Userdesk needs, brought in line
 // with the configuration.
 func (t *Tenant) setup(ctx context.Context, cfg Config) error {
+	seeded := false
 	if cfg.Seed {
 		conns, err := t.store.ListConnections(ctx)
 		if err != nil {
@@ -33,7 +34,11 @@ func (t *Tenant) setup(ctx context.Context, cfg Config) error {
 			if err := t.seedDemo(ctx); err != nil {
 				return fmt.Errorf("tenant: seed: %w", err)
 			}
+			seeded = true
 		}
+	}
+	if err := t.ensureManagementAPI(ctx); err != nil { // support_seed.go
+		return fmt.Errorf("tenant: management API resource server: %w", err)
 	}
 	if err := t.ensureServiceAccount(ctx, cfg.ServiceClientID, cfg.ServiceClientSecret); err != nil {
 		return fmt.Errorf("tenant: service account: %w", err)
@@ -46,6 +51,11 @@ func (t *Tenant) setup(ctx context.Context, cfg Config) error {
 	}
 	if err := t.ensureDemoStaff(ctx, cfg.DemoPassword); err != nil {
 		return fmt.Errorf("tenant: demo staff: %w", err)
+	}
+	if seeded {
+		if err := t.seedSupport(ctx); err != nil { // support_seed.go
+			return fmt.Errorf("tenant: seed support data: %w", err)
+		}
 	}
 	return nil
 }

@@ -44,10 +44,11 @@ var allScopes = []string{
 	"read:roles", "create:roles", "update:roles", "delete:roles",
 	"read:role_members", "create:role_members", "delete:role_members",
 	"read:logs", "read:logs_users",
-	"read:authentication_methods", "delete:authentication_methods",
+	"read:authentication_methods", "create:authentication_methods", "update:authentication_methods",
+	"delete:authentication_methods",
 	"read:sessions", "delete:sessions", "read:refresh_tokens", "delete:refresh_tokens",
 	"create:user_tickets",
-	"read:clients", "create:clients", "update:clients", "delete:clients",
+	"read:clients", "create:clients", "update:clients", "delete:clients", "read:client_keys", "update:client_keys",
 	"read:client_grants", "create:client_grants", "update:client_grants", "delete:client_grants",
 }
 
@@ -106,6 +107,8 @@ type Tenant struct {
 	serviceID, serviceSecret string
 	staffID, staffSecret     string
 	demoEmail, demoPassword  string
+
+	support *supportState // support.go
 
 	handler http.Handler
 }
@@ -202,6 +205,7 @@ func (t *Tenant) routes() http.Handler {
 	mux.Handle("GET /api/v2/users-by-email", t.api(t.usersByEmail, "read:users"))
 	mux.Handle("GET /api/v2/connections", t.api(t.listConnections, "read:connections"))
 	mux.Handle("GET /api/v2/connections/{id}", t.api(t.getConnection, "read:connections"))
+	t.registerSupportRoutes(mux) // roles, logs, blocks, MFA, sessions, tickets, jobs, clients (support.go)
 	mux.HandleFunc("/api/v2/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, &apiError{Status: http.StatusNotFound, Message: "Not Found"})
 	})

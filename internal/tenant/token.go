@@ -115,7 +115,9 @@ func (t *Tenant) authenticateClient(r *http.Request, p url.Values) (store.Client
 
 // handleToken is POST /oauth/token.
 func (t *Tenant) handleToken(w http.ResponseWriter, r *http.Request) {
+	ex := t.beginTokenExchange(r) // seccft/feccft log events (tokenlog.go)
 	resp, err := t.token(r)
+	ex.done(resp, err)
 	if err != nil {
 		var oe *oauthError
 		if !errors.As(err, &oe) {
