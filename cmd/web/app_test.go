@@ -24,16 +24,31 @@ type recorder struct {
 	base     http.RoundTripper
 	requests []string // "METHOD path"
 	bearer   map[string]bool
+	// correlation maps "METHOD path" of each write to the X-Correlation-ID it carried (the last one).
+	correlation map[string]string
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.mu.Lock()
 	r.requests = append(r.requests, req.Method+" "+req.URL.Path)
+	if cid := req.Header.Get("X-Correlation-ID"); cid != "" {
+		if r.correlation == nil {
+			r.correlation = map[string]string{}
+		}
+		r.correlation[req.Method+" "+req.URL.Path] = cid
+	}
 	if a := req.Header.Get("Authorization"); strings.HasPrefix(a, "Bearer ") {
 		r.bearer[strings.TrimPrefix(a, "Bearer ")] = true
 	}
 	r.mu.Unlock()
 	return r.base.RoundTrip(req)
+}
+
+// correlationOf returns the X-Correlation-ID the last write to "METHOD path" carried.
+func (r *recorder) correlationOf(methodPath string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.correlation[methodPath]
 }
 
 func (r *recorder) count(prefix string) int {

@@ -7,12 +7,15 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/userdesk/userdesk/internal/authz"
+	"github.com/userdesk/userdesk/internal/clientip"
 	"github.com/userdesk/userdesk/internal/tenant"
+	"github.com/userdesk/userdesk/internal/users"
 )
 
 // Config is everything Userdesk reads from its environment. Defaults make `make run` work with no
@@ -58,6 +61,18 @@ type Config struct {
 	SessionIdle     time.Duration // USERDESK_SESSION_IDLE, default 30m
 	SessionLifetime time.Duration // USERDESK_SESSION_LIFETIME, default 12h
 
+	// USERDESK_TRUSTED_PROXIES: comma-separated CIDRs (or addresses) of the reverse proxies whose
+	// X-Forwarded-For is believed for the client IP (audit trail, session list, logs); empty = none,
+	// the peer address is the client. Loopback and private ranges are not trusted unless listed.
+	TrustedProxies []*net.IPNet
+	// USERDESK_METADATA_POLICY: per-role metadata write rules, "app_metadata.plan=agent,
+	// app_metadata.roles=nobody" (authz.ParseMetadataPolicy); empty = every key for every role that
+	// may edit metadata.
+	MetadataPolicy authz.MetadataPolicy
+	// USERDESK_REASON_REQUIRED: actions that need a reason or ticket reference, comma-separated;
+	// default users.DefaultReasonRequired (delete, MFA reset, email change). "none" requires none.
+	ReasonRequired string
+
 	// USERDESK_AUTH_MODE: "oidc" (default) or "proxy" (trust a signed assertion from an
 	// identity-aware proxy; configured by the USERDESK_PROXY_* variables).
 	AuthMode       string
@@ -81,6 +96,10 @@ func (c Config) Embedded() bool { return c.Auth0Domain == "" }
 // Dev reports whether the browser talks plain http (local development): cookies are then not marked
 // Secure and HSTS is not sent.
 func (c Config) Dev() bool { return strings.HasPrefix(c.PublicURL, "http://") }
+
+// actionName is the shape of an action name (authz.Action and the later ones such as
+// user.email_change): lower-case words joined by one dot.
+var actionName = regexp.MustCompile(`^[a-z_]+\.[a-z_]+$`)
 
 func configFromEnv(getenv func(string) string) (Config, error) {
 	get := func(k, def string) string {
@@ -149,6 +168,25 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.Auth0RPS > 0 && c.Auth0Burst == 0 {
 		c.Auth0Burst = max(1, int(math.Ceil(c.Auth0RPS)))
+	}
+	if nets, err := clientip.ParseTrusted(get("USERDESK_TRUSTED_PROXIES", "")); err != nil {
+		errs = append(errs, fmt.Errorf("USERDESK_TRUSTED_PROXIES: %w", err))
+	} else {
+		c.TrustedProxies = nets
+	}
+	if p, err := authz.ParseMetadataPolicy(get("USERDESK_METADATA_POLICY", "")); err != nil {
+		errs = append(errs, fmt.Errorf("USERDESK_METADATA_POLICY: %w", err))
+	} else {
+		c.MetadataPolicy = p
+	}
+	c.ReasonRequired = get("USERDESK_REASON_REQUIRED", users.DefaultReasonRequired)
+	if strings.EqualFold(c.ReasonRequired, "none") {
+		c.ReasonRequired = ""
+	}
+	for _, a := range strings.Split(c.ReasonRequired, ",") {
+		if a = strings.TrimSpace(a); a != "" && !actionName.MatchString(a) {
+			errs = append(errs, fmt.Errorf("USERDESK_REASON_REQUIRED: %q is not an action name such as user.delete", a))
+		}
 	}
 	c.configErrs = errs
 	for _, a := range strings.Split(get("USERDESK_PROXY_ALGS", ""), ",") {

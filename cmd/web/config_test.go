@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/userdesk/userdesk/internal/authz"
+	"github.com/userdesk/userdesk/internal/users"
 )
 
 func TestConfigFromEnv(t *testing.T) {
@@ -51,6 +52,30 @@ func TestConfigFromEnv(t *testing.T) {
 				m := c.Roles()
 				return m.Claim == "https://userdesk.dev/roles" && m.Resolve([]string{"tier1"}) == authz.Helpdesk && m.Resolve([]string{"admin"}) == authz.Admin
 			},
+		},
+		{
+			name: "audit and access settings: defaults",
+			env:  nil,
+			want: func(c Config) bool {
+				return len(c.TrustedProxies) == 0 && c.ReasonRequired == users.DefaultReasonRequired &&
+					c.MetadataPolicy.MayChange(authz.Agent, "app_metadata", "plan")
+			},
+		},
+		{
+			name: "audit and access settings",
+			env: map[string]string{"USERDESK_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7", "USERDESK_REASON_REQUIRED": "none",
+				"USERDESK_METADATA_POLICY": "app_metadata.plan=admin,app_metadata.roles=nobody"},
+			want: func(c Config) bool {
+				return len(c.TrustedProxies) == 2 && c.TrustedProxies[1].String() == "192.0.2.7/32" && c.ReasonRequired == "" &&
+					!c.MetadataPolicy.MayChange(authz.Agent, "app_metadata", "plan") && c.MetadataPolicy.MayChange(authz.Admin, "app_metadata", "plan") &&
+					!c.MetadataPolicy.MayChange(authz.Admin, "app_metadata", "roles")
+			},
+		},
+		{
+			name: "bad audit and access settings",
+			env: map[string]string{"USERDESK_TRUSTED_PROXIES": "10.0.0.0/99", "USERDESK_REASON_REQUIRED": "user.delete, Delete Everything",
+				"USERDESK_METADATA_POLICY": "plan=admin"},
+			errParts: []string{"USERDESK_TRUSTED_PROXIES", "USERDESK_REASON_REQUIRED", "Delete Everything", "USERDESK_METADATA_POLICY"},
 		},
 		{
 			name:     "bad role mapping",

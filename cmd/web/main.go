@@ -20,11 +20,14 @@ import (
 	"time"
 
 	"github.com/userdesk/userdesk/internal/audit"
+	"github.com/userdesk/userdesk/internal/auditlog"
+	"github.com/userdesk/userdesk/internal/clientip"
 	"github.com/userdesk/userdesk/internal/db"
 	"github.com/userdesk/userdesk/internal/handlers"
 	"github.com/userdesk/userdesk/internal/mgmt"
 	"github.com/userdesk/userdesk/internal/sessionstore"
 	"github.com/userdesk/userdesk/internal/staffauth"
+	"github.com/userdesk/userdesk/internal/staffsessions"
 	"github.com/userdesk/userdesk/internal/tenant"
 	"github.com/userdesk/userdesk/internal/tenant/store/sqlite"
 	"github.com/userdesk/userdesk/internal/users"
@@ -158,12 +161,23 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 	app.audit = auditStore
 	cookie := sessionstore.DefaultCookieOptions()
 	cookie.Secure = !cfg.Dev()
+	// One client-IP resolver for echo (audit entries, logs) and the session list: X-Forwarded-For is
+	// believed only from USERDESK_TRUSTED_PROXIES.
+	clientIP := clientip.Extractor(cfg.TrustedProxies)
 	gorillaSessions, err := sessionstore.NewGorillaStore(sessStore, sessionstore.GorillaConfig{
-		Cookie: &cookie, Lifetime: cfg.SessionLifetime, IdleTimeout: cfg.SessionIdle,
+		Cookie: &cookie, Lifetime: cfg.SessionLifetime, IdleTimeout: cfg.SessionIdle, ClientIP: clientIP,
 	}, pairs...)
 	if err != nil {
 		return nil, fmt.Errorf("session store: %w", err)
 	}
+	recorder := auditlog.New(auditStore, logger.With("component", "audit"))
+	staffSessions := &staffsessions.Service{Store: sessStore, Audit: recorder, Roles: cfg.Roles(),
+		IdleTimeout: cfg.SessionIdle, Logger: logger.With("component", "sessions")}
+	// The sweeper stops before the database closes: its stop function runs first among the closers.
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	swept := make(chan struct{})
+	go func() { defer close(swept); staffSessions.Sweep(sweepCtx, staffsessions.DefaultSweepInterval) }()
+	app.closers = append([]func() error{func() error { stopSweep(); <-swept; return nil }}, app.closers...)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -258,6 +272,7 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 		auth, err = staffauth.NewProxy(ctx, staffauth.ProxyConfig{
 			Header: cfg.ProxyHeader, JWKSURL: cfg.ProxyJWKSURL, Issuer: cfg.ProxyIssuer, Audience: cfg.ProxyAudience,
 			Algs: cfg.ProxyAlgs, LogoutURL: cfg.ProxyLogoutURL, Roles: cfg.Roles(), Logger: logger.With("component", "staffauth"),
+			Audit: recorder.Record,
 		})
 	} else {
 		auth, err = staffauth.New(ctx, staffauth.Config{
@@ -272,6 +287,7 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 			Secure:       !cfg.Dev(),
 			HTTPClient:   &http.Client{Timeout: 10 * time.Second, Transport: transport},
 			Logger:       logger.With("component", "staffauth"),
+			Audit:        recorder.Record,
 		})
 	}
 	if err != nil {
@@ -279,10 +295,15 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 		return nil, err
 	}
 	e := handlers.New(handlers.Deps{
-		Users:  &users.Service{API: users.NewMgmtAPI(mc)},
-		Auth:   auth,
-		Logger: logger.With("component", "http"),
-		Dev:    cfg.Dev(),
+		Users: &users.Service{API: users.NewMgmtAPI(mc), Audit: recorder, Policy: cfg.MetadataPolicy,
+			ReasonRequired: users.ParseReasonRequired(cfg.ReasonRequired)},
+		Audit:       recorder,
+		Trail:       recorder,
+		Sessions:    staffSessions,
+		Auth:        auth,
+		Logger:      logger.With("component", "http"),
+		Dev:         cfg.Dev(),
+		IPExtractor: clientIP,
 	})
 	app.serve(&http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}, ln)
 	logger.Info("userdesk started", "url", app.URL, "tenant", domain)

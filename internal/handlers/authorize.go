@@ -2,11 +2,13 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/reqctx"
+	"github.com/userdesk/userdesk/internal/users"
 	"github.com/userdesk/userdesk/internal/views"
 )
 
@@ -29,17 +31,21 @@ func (h *handler) can(a authz.Action) echo.MiddlewareFunc {
 			s, _ := reqctx.StaffFrom(r.Context())
 			h.log.WarnContext(r.Context(), "authz_fail", "iss", s.Issuer, "sub", s.Subject, "role", string(s.Role),
 				"action", string(a), "method", r.Method, "path", r.URL.Path)
-			if h.audit != nil {
-				h.audit.Denied(r.Context(), a, c.Param("id"))
-			}
 			role := string(s.Role)
 			if role == "" {
 				role = "no role"
 			}
+			msg := "Your role (" + role + ") cannot do this; it needs " + string(authz.MinimumRole(a)) + " or higher."
+			if h.audit != nil {
+				target, _ := url.PathUnescape(c.Param("id"))
+				if err := h.audit.Denied(r.Context(), a, target); err != nil {
+					msg += " " + users.MsgAuditFailed
+				}
+			}
 			return h.render(c, http.StatusForbidden, "Not allowed", views.ErrorView(views.ErrorPage{
 				Status:  http.StatusForbidden,
 				Title:   "Not allowed",
-				Message: "Your role (" + role + ") cannot do this; it needs " + string(authz.MinimumRole(a)) + " or higher.",
+				Message: msg,
 				BackURL: "/users",
 			}))
 		}

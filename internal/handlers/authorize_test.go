@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/userdesk/userdesk/internal/audit"
 	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/mgmt"
 )
@@ -20,6 +21,10 @@ var routeActions = map[string]authz.Action{
 	"GET /users/:id":           authz.ReadUsers,
 	"GET /users/:id/metadata":  authz.EditMetadata,
 	"POST /users/:id/metadata": authz.EditMetadata,
+	"GET /audit":               authz.ReadAudit,
+	"GET /audit.csv":           authz.ExportAudit,
+	"GET /staff/sessions":      authz.StaffSessions,
+	"POST /staff/sessions/end": authz.StaffSessions,
 }
 
 var publicRoutes = map[string]bool{
@@ -49,8 +54,10 @@ func TestRouteRoleMatrix(t *testing.T) {
 			var form url.Values
 			if rt.Method == http.MethodPost {
 				form = url.Values{"connection": {"Username-Password-Authentication"}, "email": {"new@example.com"},
-					"password": {"Str0ng-Passw0rd!"}, "user_metadata": {`{"a":2}`}, "app_metadata": {`{}`}}
+					"password": {"Str0ng-Passw0rd!"}, "user_metadata": {`{"a":2}`}, "app_metadata": {`{}`},
+					"issuer": {"https://idp.example/"}, "subject": {"victim"}}
 			}
+			putSession(t, env.sessions, "victim-session", "victim")
 			rec := env.do(t, req{method: rt.Method, target: target, form: form, staff: "Sam", headers: map[string]string{"X-Test-Role": string(role)}})
 			if role.Allows(action) {
 				if rec.Code == http.StatusForbidden {
@@ -69,6 +76,21 @@ func TestRouteRoleMatrix(t *testing.T) {
 			}
 			if !strings.Contains(env.logs.String(), "authz_fail") {
 				t.Errorf("%s as %s: refusal not logged", key, role)
+			}
+			if _, err := env.sessions.Get(t.Context(), "victim-session"); err != nil {
+				t.Errorf("%s as %s: a refused request ended a staff session", key, role)
+			}
+			// The refusal is in the audit trail: who, with which role, what, about whom.
+			es, _, _ := env.trail.Query(t.Context(), audit.Filter{})
+			wantTarget := ""
+			if strings.Contains(rt.Path, ":id") {
+				wantTarget = user.UserID
+			}
+			if len(es) != 1 || es[0].Action != "authz.denied" || es[0].Outcome != audit.OutcomeDenied ||
+				es[0].ActorSubject != "s1" || es[0].ActorIssuer != "https://idp.example/" || es[0].ActorEmail != "s1@corp.example" ||
+				es[0].ActorRole != string(role) || es[0].TargetUserID != wantTarget || es[0].ClientIP != "192.0.2.1" ||
+				es[0].Detail != string(action)+" needs role "+string(authz.MinimumRole(action)) || es[0].RequestID == "" {
+				t.Errorf("%s as %s: audit trail = %+v", key, role, es)
 			}
 		}
 	}

@@ -51,6 +51,9 @@ func errorPage(c echo.Context, err error) views.ErrorPage {
 				break
 			}
 		}
+		if p.AuditFailed {
+			msg += " " + users.MsgAuditFailed
+		}
 		return views.ErrorPage{Status: p.Status, Title: statusTitle(p.Status), Message: msg, BackURL: "/users"}
 	}
 	var he *echo.HTTPError

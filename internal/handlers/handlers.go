@@ -4,14 +4,18 @@ package handlers
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/userdesk/userdesk/internal/audit"
+	"github.com/userdesk/userdesk/internal/auditlog"
 	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/mgmt"
+	"github.com/userdesk/userdesk/internal/staffsessions"
 	"github.com/userdesk/userdesk/internal/users"
 )
 
@@ -30,22 +34,49 @@ type UserService interface {
 	DatabaseConnections(ctx context.Context) ([]string, error)
 	Create(ctx context.Context, n users.NewUser) (string, error)
 	SaveMetadata(ctx context.Context, id string, f users.MetadataForm) (users.SaveOutcome, error)
+	ReasonRequiredFor(a authz.Action) bool
 }
 
 var _ UserService = (*users.Service)(nil)
 
-// Deps are the handlers' collaborators.
-// Auditor records refusals in the audit trail; writes are recorded by the service that performs them.
+// Auditor records route-level refusals in the audit trail; writes are recorded by the service that
+// performs them. *auditlog.Recorder satisfies it. A non-nil error means the entry is missing (the
+// recorder has logged it); the refusal page says so.
 type Auditor interface {
-	Denied(ctx context.Context, a authz.Action, targetUserID string)
+	Denied(ctx context.Context, a authz.Action, targetUserID string) error
 }
 
+// AuditTrail reads the audit trail for the audit page and the user page, and exports it (recording
+// the export first). *auditlog.Recorder satisfies it.
+type AuditTrail interface {
+	Query(ctx context.Context, f audit.Filter) ([]audit.Entry, int, error)
+	Export(ctx context.Context, w io.Writer, f audit.Filter) error
+}
+
+// StaffSessions lists and ends staff sessions; *staffsessions.Service satisfies it.
+type StaffSessions interface {
+	Active(ctx context.Context) ([]staffsessions.Session, error)
+	End(ctx context.Context, issuer, subject string) (int, error)
+}
+
+var (
+	_ Auditor       = (*auditlog.Recorder)(nil)
+	_ AuditTrail    = (*auditlog.Recorder)(nil)
+	_ StaffSessions = (*staffsessions.Service)(nil)
+)
+
+// Deps are the handlers' collaborators.
 type Deps struct {
-	Users  UserService
-	Audit  Auditor // optional
-	Auth   Auth
-	Logger *slog.Logger
-	Dev    bool // local http: no HSTS
+	Users    UserService
+	Audit    Auditor       // optional: route-level refusals are then only logged
+	Trail    AuditTrail    // optional: the audit pages say the trail is not configured
+	Sessions StaffSessions // optional: the staff sessions page says they are not configured
+	Auth     Auth
+	Logger   *slog.Logger
+	Dev      bool // local http: no HSTS
+	// IPExtractor resolves the client IP (audit entries, logs, c.RealIP()); default the peer address.
+	// cmd/web passes clientip.Extractor, which believes X-Forwarded-For from trusted proxies only.
+	IPExtractor echo.IPExtractor
 }
 
 // Product is the name on the sign-in page and in every title.
@@ -56,10 +87,12 @@ const Product = "Userdesk"
 const maxBody = "512K"
 
 type handler struct {
-	users  UserService
-	audit  Auditor
-	log    *slog.Logger
-	assets assets
+	users    UserService
+	audit    Auditor
+	trail    AuditTrail
+	sessions StaffSessions
+	log      *slog.Logger
+	assets   assets
 }
 
 // New returns the console's Echo instance: THE route table, with the middleware order written out.
@@ -68,14 +101,17 @@ func New(d Deps) *echo.Echo {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{users: d.Users, audit: d.Audit, log: log, assets: newAssets()}
+	h := &handler{users: d.Users, audit: d.Audit, trail: d.Trail, sessions: d.Sessions, log: log, assets: newAssets()}
 
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
-	// RealIP must not trust X-Forwarded-For from clients; cmd/web may install a proxy-aware extractor.
+	// RealIP must not trust X-Forwarded-For from clients; cmd/web installs the trusted-proxy extractor.
 	e.IPExtractor = echo.ExtractIPDirect()
+	if d.IPExtractor != nil {
+		e.IPExtractor = d.IPExtractor
+	}
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(h.crossOriginDenied))
@@ -83,10 +119,11 @@ func New(d Deps) *echo.Echo {
 	// Order matters, outermost first.
 	e.Use(
 		middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: h.logPanic}), // 1. a panic becomes a 500 page
-		requestLogger(log),               // 2. one line per request, after the error page is written
-		securityHeaders(d.Dev),           // 3. CSP with a fresh nonce and the other headers, on every response
-		echo.WrapMiddleware(cop.Handler), // 4. cross-origin unsafe methods → 403, before any handler
-		middleware.BodyLimit(maxBody),    // 5. bounded bodies
+		requestContext(),                 // 2. request id and client IP on the context (audit entries, logs)
+		requestLogger(log),               // 3. one line per request, after the error page is written
+		securityHeaders(d.Dev),           // 4. CSP with a fresh nonce and the other headers, on every response
+		echo.WrapMiddleware(cop.Handler), // 5. cross-origin unsafe methods → 403, before any handler
+		middleware.BodyLimit(maxBody),    // 6. bounded bodies
 	)
 
 	// Public.
@@ -106,6 +143,10 @@ func New(d Deps) *echo.Echo {
 	e.GET("/users/:id", h.userShow, staff, h.can(authz.ReadUsers))
 	e.GET("/users/:id/metadata", h.metadataEdit, staff, h.can(authz.EditMetadata))
 	e.POST("/users/:id/metadata", h.metadataSave, staff, h.can(authz.EditMetadata))
+	e.GET("/audit", h.auditList, staff, h.can(authz.ReadAudit))
+	e.GET("/audit.csv", h.auditCSV, staff, h.can(authz.ExportAudit))
+	e.GET("/staff/sessions", h.staffSessions, staff, h.can(authz.StaffSessions))
+	e.POST("/staff/sessions/end", h.staffSessionsEnd, staff, h.can(authz.StaffSessions))
 	return e
 }
 

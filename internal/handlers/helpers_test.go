@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -9,14 +10,19 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/net/html"
 
+	"github.com/userdesk/userdesk/internal/audit"
+	"github.com/userdesk/userdesk/internal/auditlog"
 	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/handlers"
 	"github.com/userdesk/userdesk/internal/mgmt"
 	"github.com/userdesk/userdesk/internal/reqctx"
+	"github.com/userdesk/userdesk/internal/sessionstore"
+	"github.com/userdesk/userdesk/internal/staffsessions"
 	"github.com/userdesk/userdesk/internal/users"
 	"github.com/userdesk/userdesk/internal/users/userstest"
 )
@@ -27,6 +33,9 @@ const staffHeader = "X-Test-Staff"
 
 // roleHeader sets the test staff member's role; without it they are an admin.
 const roleHeader = "X-Test-Role"
+
+// subjectHeader sets the test staff member's subject (default "s1"); their email is <subject>@corp.example.
+const subjectHeader = "X-Test-Subject"
 
 type fakeAuth struct {
 	mu    sync.Mutex
@@ -71,16 +80,33 @@ func (a *fakeAuth) RequireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 		if role == "" {
 			role = authz.Admin
 		}
-		c.SetRequest(r.WithContext(reqctx.WithStaff(r.Context(), reqctx.Staff{Issuer: "https://idp.example/", Subject: "s1", Name: name, Role: role})))
+		sub := r.Header.Get(subjectHeader)
+		if sub == "" {
+			sub = "s1"
+		}
+		c.SetRequest(r.WithContext(reqctx.WithStaff(r.Context(), reqctx.Staff{Issuer: "https://idp.example/", Subject: sub,
+			Email: sub + "@corp.example", Name: name, Role: role})))
 		return next(c)
 	}
 }
 
 type env struct {
-	e    *echo.Echo
-	api  *userstest.API
-	auth *fakeAuth
-	logs *bytes.Buffer
+	e        *echo.Echo
+	api      *userstest.API
+	auth     *fakeAuth
+	logs     *bytes.Buffer
+	trail    audit.Store               // the audit trail the handlers and the service write to
+	sessions *sessionstore.MemoryStore // staff sessions behind /staff/sessions
+	svc      *users.Service
+}
+
+// envOptions vary newEnvWith; the zero value is newEnv's setup.
+type envOptions struct {
+	dev            bool
+	trail          audit.Store // default an in-memory store
+	ip             echo.IPExtractor
+	policy         string // USERDESK_METADATA_POLICY
+	reasonRequired string // USERDESK_REASON_REQUIRED
 }
 
 func dbConns() []mgmt.Connection {
@@ -93,16 +119,37 @@ func dbConns() []mgmt.Connection {
 
 func newEnv(t *testing.T, dev bool, us ...mgmt.User) *env {
 	t.Helper()
+	return newEnvWith(t, envOptions{dev: dev}, us...)
+}
+
+func newEnvWith(t *testing.T, o envOptions, us ...mgmt.User) *env {
+	t.Helper()
 	api := userstest.New(dbConns(), us...)
 	auth := &fakeAuth{}
 	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	trail := o.trail
+	if trail == nil {
+		trail = audit.NewMemory()
+	}
+	rec := auditlog.New(trail, log)
+	policy, err := authz.ParseMetadataPolicy(o.policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &users.Service{API: api, Audit: rec, Policy: policy, ReasonRequired: users.ParseReasonRequired(o.reasonRequired)}
+	sess := sessionstore.NewMemory()
 	e := handlers.New(handlers.Deps{
-		Users:  &users.Service{API: api},
-		Auth:   auth,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Dev:    dev,
+		Users:       svc,
+		Audit:       rec,
+		Trail:       rec,
+		Sessions:    &staffsessions.Service{Store: sess, Audit: rec, Roles: authz.Mapping{Claim: "groups"}},
+		Auth:        auth,
+		Logger:      log,
+		Dev:         o.dev,
+		IPExtractor: o.ip,
 	})
-	return &env{e: e, api: api, auth: auth, logs: logs}
+	return &env{e: e, api: api, auth: auth, logs: logs, trail: trail, sessions: sess, svc: svc}
 }
 
 type lockedWriter struct {
@@ -123,6 +170,7 @@ type req struct {
 	form           url.Values
 	staff          string
 	headers        map[string]string
+	peer           string // RemoteAddr; default httptest's 192.0.2.1:1234
 }
 
 func (e *env) do(t *testing.T, r req) *httptest.ResponseRecorder {
@@ -139,6 +187,9 @@ func (e *env) do(t *testing.T, r req) *httptest.ResponseRecorder {
 	}
 	if r.method == http.MethodPost {
 		hr.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	if r.peer != "" {
+		hr.RemoteAddr = r.peer
 	}
 	if r.staff != "" {
 		hr.Header.Set(staffHeader, r.staff)
@@ -250,4 +301,22 @@ func (p *page) href(key, val string) string {
 func hasAttr(n *html.Node, key, val string) bool {
 	v, ok := attr(n, key)
 	return ok && v == val
+}
+
+// putSession stores a live staff session for subject in st.
+func putSession(t *testing.T, st sessionstore.Store, id, subject string) {
+	t.Helper()
+	now := time.Now()
+	err := st.Create(t.Context(), sessionstore.Session{ID: id, Staff: sessionstore.Staff{Issuer: "https://idp.example/", Subject: subject,
+		Email: subject + "@corp.example", Roles: []string{"agent"}}, CreatedAt: now, SeenAt: now, ExpiresAt: now.Add(time.Hour),
+		IP: "198.51.100.7", UserAgent: "Firefox/140"})
+	if err != nil && !errors.Is(err, sessionstore.ErrAlreadyExists) {
+		t.Fatal(err)
+	}
+}
+
+// newIdleSession is a live session of subject last seen at seen (older than the idle timeout).
+func newIdleSession(id, subject string, seen time.Time) sessionstore.Session {
+	return sessionstore.Session{ID: id, Staff: sessionstore.Staff{Issuer: "https://idp.example/", Subject: subject,
+		Email: subject + "@corp.example"}, CreatedAt: seen, SeenAt: seen, ExpiresAt: time.Now().Add(time.Hour)}
 }

@@ -45,6 +45,26 @@ func securityHeaders(dev bool) echo.MiddlewareFunc {
 	}
 }
 
+// requestContext gives every request a random id (on the context and in the X-Request-ID response
+// header; a client-sent X-Request-ID is ignored) and puts the client IP, as the Echo instance's
+// IPExtractor resolves it, on the context for the audit trail.
+func requestContext() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			var b [12]byte
+			if _, err := rand.Read(b[:]); err != nil {
+				return err
+			}
+			id := base64.RawURLEncoding.EncodeToString(b[:])
+			c.Response().Header().Set(echo.HeaderXRequestID, id)
+			r := c.Request()
+			ctx := reqctx.WithClientIP(reqctx.WithRequestID(r.Context(), id), c.RealIP())
+			c.SetRequest(r.WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
 // requestLogger logs method, path, status and latency of every request, never headers, cookies,
 // query strings or bodies. It hands a returned error to the error handler first, so the logged
 // status is the one the client got.
@@ -61,6 +81,8 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 				slog.String("path", r.URL.Path),
 				slog.Int("status", c.Response().Status),
 				slog.Duration("latency", time.Since(start)),
+				slog.String("request_id", reqctx.RequestID(r.Context())),
+				slog.String("ip", reqctx.ClientIP(r.Context())),
 			)
 			return nil
 		}

@@ -52,6 +52,8 @@ func (h *handler) page(ctx context.Context, title string) views.Page {
 		p.SignedIn = true
 		p.StaffRole = string(s.Role)
 		p.CanCreate = s.Role.Allows(authz.CreateUser)
+		p.CanReadAudit = s.Role.Allows(authz.ReadAudit)
+		p.CanStaffSessions = s.Role.Allows(authz.StaffSessions)
 		p.StaffName = s.Name
 		if p.StaffName == "" {
 			p.StaffName = s.Email

@@ -34,6 +34,10 @@ func TestUnauthenticatedRequestsRedirect(t *testing.T) {
 		{method: http.MethodGet, target: "/users/auth0%7Cabc/metadata"},
 		{method: http.MethodPost, target: "/users", form: url.Values{"connection": {"Staff-DB"}, "email": {"a@example.com"}, "password": {"x"}}},
 		{method: http.MethodPost, target: "/users/auth0%7Cabc/metadata", form: url.Values{"user_metadata": {"{}"}, "app_metadata": {"{}"}}},
+		{method: http.MethodGet, target: "/audit"},
+		{method: http.MethodGet, target: "/audit.csv"},
+		{method: http.MethodGet, target: "/staff/sessions"},
+		{method: http.MethodPost, target: "/staff/sessions/end", form: url.Values{"issuer": {"https://idp.example/"}, "subject": {"s1"}}},
 	} {
 		rec := env.do(t, r)
 		if rec.Code != http.StatusFound || rec.Header().Get("Location") != "/signin" {
@@ -172,6 +176,9 @@ func TestSecurityHeaders(t *testing.T) {
 			{method: http.MethodGet, target: "/users", staff: "S"},
 			{method: http.MethodGet, target: "/users/auth0%7Cabc", staff: "S"},
 			{method: http.MethodGet, target: "/users/auth0%7Cnope", staff: "S"},
+			{method: http.MethodGet, target: "/audit", staff: "S"},
+			{method: http.MethodGet, target: "/audit.csv", staff: "S"},
+			{method: http.MethodGet, target: "/staff/sessions", staff: "S"},
 			{method: http.MethodGet, target: "/nowhere"},
 			{method: http.MethodGet, target: "/users"}, // redirect to /signin
 			{method: http.MethodPost, target: "/users", staff: "S", form: url.Values{}},
@@ -236,13 +243,15 @@ func TestCrossSitePostsRejected(t *testing.T) {
 			posts = append(posts, strings.ReplaceAll(r.Path, ":id", "auth0%7Cabc"))
 		}
 	}
-	if len(posts) != 3 {
-		t.Fatalf("POST routes = %v, want logout, create and metadata save", posts)
+	if len(posts) != 4 {
+		t.Fatalf("POST routes = %v, want logout, create, metadata save and staff sessions end", posts)
 	}
 	form := url.Values{
 		"connection": {"Staff-DB"}, "email": {"evil@example.com"}, "password": {"x"},
 		"user_metadata": {`{"pwned": true}`}, "app_metadata": {`{}`},
+		"issuer": {"https://idp.example/"}, "subject": {"victim"},
 	}
+	putSession(t, env.sessions, "victim-session", "victim")
 	for _, path := range posts {
 		for _, hdr := range []map[string]string{
 			{"Sec-Fetch-Site": "cross-site"},
@@ -265,6 +274,9 @@ func TestCrossSitePostsRejected(t *testing.T) {
 	}
 	if c := env.auth.Calls(); len(c) != 0 {
 		t.Errorf("Auth saw cross-site requests: %v", c)
+	}
+	if _, err := env.sessions.Get(t.Context(), "victim-session"); err != nil {
+		t.Errorf("a cross-site POST ended a staff session: %v", err)
 	}
 	if !strings.Contains(env.logs.String(), "event=malicious_csrf") {
 		t.Error("refusal not logged")

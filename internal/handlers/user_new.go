@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/users"
 	"github.com/userdesk/userdesk/internal/views"
 )
@@ -13,7 +14,7 @@ import (
 // userNew: GET /users/new — the empty create form. If the connections cannot be listed the form is
 // still shown, with the reason.
 func (h *handler) userNew(c echo.Context) error {
-	form := views.NewUserForm{}
+	form := views.NewUserForm{ReasonRequired: h.users.ReasonRequiredFor(authz.CreateUser)}
 	status := http.StatusOK
 	conns, err := h.users.DatabaseConnections(c.Request().Context())
 	if err != nil {

@@ -24,8 +24,10 @@ func (h *handler) userShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := userDetail(u, flashMessage(c.QueryParam("msg")))
+	d := userDetail(u, "")
+	d.Flash, d.Warning = flashMessage(c.QueryParam("msg"))
 	d.CanEditMetadata = allowed(c, authz.EditMetadata)
+	d.Audit = h.userAudit(c, u.UserID)
 	return h.render(c, http.StatusOK, heading(u), views.UserPage(d))
 }
 

@@ -156,15 +156,20 @@ func userDetail(u *mgmt.User, flash string) views.UserDetail {
 	return d
 }
 
-// flashMessage maps the fixed ?msg= codes to sentences; anything else shows nothing.
-func flashMessage(code string) string {
+// flashMessage maps the fixed ?msg= codes to a confirmation and, when the change's audit entry could
+// not be written, a warning; anything else shows nothing.
+func flashMessage(code string) (flash, warning string) {
 	switch code {
 	case "created":
-		return "User created."
+		return "User created.", ""
+	case "created-unaudited":
+		return "User created.", users.MsgAuditFailed
 	case "metadata-saved":
-		return "Metadata saved."
+		return "Metadata saved.", ""
+	case "metadata-saved-unaudited":
+		return "Metadata saved.", users.MsgAuditFailed
 	case "nochange":
-		return "No changes to save."
+		return "No changes to save.", ""
 	}
-	return ""
+	return "", ""
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/labstack/echo/v4"
 
+	"github.com/userdesk/userdesk/internal/audit"
+	"github.com/userdesk/userdesk/internal/auditlog"
 	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/reqctx"
 )
@@ -25,6 +27,10 @@ type ProxyConfig struct {
 	LogoutURL string   // where "Sign out" sends the browser (the proxy's logout); default /signin
 	Roles     authz.Mapping
 	Logger    *slog.Logger
+	// Audit, when set, records a present but rejected assertion and a staff member who maps to no role
+	// as "session.login_failed" (a missing assertion is only logged: health checks and probes hit
+	// that all the time). See Config.Audit.
+	Audit func(ctx context.Context, e audit.Entry)
 }
 
 // Proxy trusts only a verified signed assertion: the signature against the proxy's JWKS, the issuer,
@@ -92,6 +98,8 @@ func (p *Proxy) RequireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 		tok, err := p.verify.Verify(r.Context(), raw)
 		if err != nil {
 			p.cfg.Logger.Warn("authn_fail", "reason", "proxy assertion rejected", "err", err.Error())
+			recordAudit(c, p.cfg.Audit, audit.Entry{Action: auditlog.ActionLoginFailed, Outcome: audit.OutcomeFailure,
+				Detail: "proxy assertion rejected"})
 			return echo.NewHTTPError(http.StatusUnauthorized, "Sign in through your company's access proxy.")
 		}
 		var claims map[string]any
@@ -103,6 +111,9 @@ func (p *Proxy) RequireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 		staff.Role = p.cfg.Roles.Resolve(staff.Roles)
 		if staff.Role == authz.None {
 			p.cfg.Logger.Warn("authz_fail", "reason", "no role", "iss", staff.Issuer, "sub", staff.Subject)
+			e := staffEntry(staff, auditlog.ActionLoginFailed, audit.OutcomeDenied)
+			e.Detail = "no role: the proxy assertion's groups map to no Userdesk role"
+			recordAudit(c, p.cfg.Audit, e)
 			return echo.NewHTTPError(http.StatusForbidden, "Your account is not allowed to use Userdesk: it maps to no role.")
 		}
 		c.SetRequest(r.WithContext(reqctx.WithStaff(r.Context(), staff)))

@@ -16,6 +16,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/labstack/echo/v4"
 
+	"github.com/userdesk/userdesk/internal/audit"
+	"github.com/userdesk/userdesk/internal/auditlog"
 	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/reqctx"
 )
@@ -33,6 +35,11 @@ type proxyKeys struct {
 }
 
 func newProxyHarness(t *testing.T) (*echo.Echo, proxyKeys) {
+	e, k, _ := newAuditedProxyHarness(t)
+	return e, k
+}
+
+func newAuditedProxyHarness(t *testing.T) (*echo.Echo, proxyKeys, *audit.MemoryStore) {
 	t.Helper()
 	rk, _ := rsa.GenerateKey(rand.Reader, 2048)
 	ek, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -44,19 +51,22 @@ func newProxyHarness(t *testing.T) (*echo.Echo, proxyKeys) {
 		}})
 	}))
 	t.Cleanup(jwks.Close)
+	trail := audit.NewMemory()
 	p, err := NewProxy(t.Context(), ProxyConfig{
 		Header: proxyHeader, JWKSURL: jwks.URL, Issuer: proxyIssuer, Audience: proxyAudience,
 		Roles: authz.Mapping{Claim: "groups", Groups: map[string]authz.Role{"support": authz.Agent}},
+		Audit: auditlog.New(trail, nil).Record,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := echo.New()
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.GET("/users", func(c echo.Context) error {
 		s, _ := reqctx.StaffFrom(c.Request().Context())
 		return c.String(200, s.Email+" "+string(s.Role))
 	}, p.RequireStaff)
-	return e, proxyKeys{rsa: rk, ec: ek, foreign: fk}
+	return e, proxyKeys{rsa: rk, ec: ek, foreign: fk}, trail
 }
 
 func sign(t *testing.T, alg jose.SignatureAlgorithm, key any, kid string, claims map[string]any) string {

@@ -21,6 +21,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/oauth2"
 
+	"github.com/userdesk/userdesk/internal/audit"
+	"github.com/userdesk/userdesk/internal/auditlog"
 	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/reqctx"
 	"github.com/userdesk/userdesk/internal/safepath"
@@ -49,6 +51,11 @@ type Config struct {
 
 	HTTPClient *http.Client // for discovery, JWKS and the code exchange; default 10 s timeout
 	Logger     *slog.Logger
+
+	// Audit, when set, records every sign-in ("session.login"), refused sign-in
+	// ("session.login_failed") and sign-out ("session.logout") before the response is written.
+	// *auditlog.Recorder's Record fits; it logs entries it could not write.
+	Audit func(ctx context.Context, e audit.Entry)
 }
 
 // Auth implements the sign-in routes and the RequireStaff middleware.
@@ -225,6 +232,9 @@ func (a *Auth) Callback(c echo.Context) error {
 	staff.Role = a.cfg.Roles.Resolve(staff.Roles)
 	if staff.Role == authz.None {
 		a.cfg.Logger.Warn("authn_login_fail", "reason", "no role", "iss", staff.Issuer, "sub", staff.Subject)
+		e := staffEntry(staff, auditlog.ActionLoginFailed, audit.OutcomeDenied)
+		e.Detail = "no role: the identity provider's groups map to no Userdesk role"
+		recordAudit(c, a.cfg.Audit, e)
 		return c.Redirect(http.StatusSeeOther, "/signin?error=forbidden")
 	}
 
@@ -239,6 +249,7 @@ func (a *Auth) Callback(c echo.Context) error {
 		return fmt.Errorf("save session: %w", err)
 	}
 	a.cfg.Logger.Info("authn_login_success", "iss", staff.Issuer, "sub", staff.Subject, "role", string(staff.Role))
+	recordAudit(c, a.cfg.Audit, staffEntry(staff, auditlog.ActionLogin, audit.OutcomeSuccess))
 	if returnTo == "" || returnTo == "/" {
 		returnTo = "/users"
 	}
@@ -251,6 +262,9 @@ func (a *Auth) fail(c echo.Context, code, msg string, err error) error {
 		attrs = append(attrs, "err", err.Error())
 	}
 	a.cfg.Logger.Warn("authn_login_fail", attrs...)
+	// Only our own sentence goes to the trail: an error's text may quote what the browser sent.
+	recordAudit(c, a.cfg.Audit, audit.Entry{Action: auditlog.ActionLoginFailed, Outcome: audit.OutcomeFailure,
+		Detail: code + ": " + msg})
 	return c.Redirect(http.StatusSeeOther, "/signin?error="+url.QueryEscape(code))
 }
 
@@ -260,6 +274,10 @@ func (a *Auth) Logout(c echo.Context) error {
 	if sess, err := a.sessions.New(r, a.sessionName()); err == nil && !sess.IsNew {
 		st, _ := sessionstore.StaffOf(sess)
 		a.cfg.Logger.Info("session_logout", "sub", st.Subject)
+		if st.Subject != "" {
+			recordAudit(c, a.cfg.Audit, staffEntry(reqctx.Staff{Issuer: st.Issuer, Subject: st.Subject, Email: st.Email,
+				Role: a.cfg.Roles.Resolve(st.Roles)}, auditlog.ActionLogout, audit.OutcomeSuccess))
+		}
 		sess.Options.MaxAge = -1
 		_ = a.sessions.Save(r, w, sess)
 	} else {
@@ -319,6 +337,25 @@ func (a *Auth) current(c echo.Context) (staff reqctx.Staff, ok, ended bool) {
 		return reqctx.Staff{}, false, true
 	}
 	return reqctx.Staff{Issuer: st.Issuer, Subject: st.Subject, Email: st.Email, Name: st.Name, Roles: st.Roles, Role: role}, true, false
+}
+
+// staffEntry is an audit entry about the staff member s themselves (sign-in, sign-out), where the
+// request context has no signed-in staff member yet (or any more).
+func staffEntry(s reqctx.Staff, action string, outcome audit.Outcome) audit.Entry {
+	return audit.Entry{Action: action, Outcome: outcome, ActorIssuer: s.Issuer, ActorSubject: s.Subject,
+		ActorEmail: s.Email, ActorRole: string(s.Role)}
+}
+
+// recordAudit hands e to the audit hook, with the client IP echo resolved (through trusted proxies
+// only, as configured on the Echo instance).
+func recordAudit(c echo.Context, hook func(context.Context, audit.Entry), e audit.Entry) {
+	if hook == nil {
+		return
+	}
+	if e.ClientIP == "" {
+		e.ClientIP = c.RealIP()
+	}
+	hook(c.Request().Context(), e)
 }
 
 func str(v any) string { s, _ := v.(string); return s }

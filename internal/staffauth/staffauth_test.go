@@ -17,6 +17,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/labstack/echo/v4"
 
+	"github.com/userdesk/userdesk/internal/audit"
+	"github.com/userdesk/userdesk/internal/auditlog"
 	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/reqctx"
 	"github.com/userdesk/userdesk/internal/sessionstore"
@@ -115,16 +117,18 @@ func (op *fakeOP) authorize(t *testing.T, authURL string) (code, state string) {
 }
 
 type harness struct {
-	t    *testing.T
-	op   *fakeOP
-	auth *Auth
-	e    *echo.Echo
-	now  time.Time
+	t     *testing.T
+	op    *fakeOP
+	auth  *Auth
+	e     *echo.Echo
+	now   time.Time
+	audit *audit.MemoryStore // what the Audit hook recorded
 }
 
 func newHarness(t *testing.T, secure bool) *harness {
-	h := &harness{t: t, op: newFakeOP(t), now: time.Now().Truncate(time.Second)}
+	h := &harness{t: t, op: newFakeOP(t), now: time.Now().Truncate(time.Second), audit: audit.NewMemory()}
 	a, err := New(t.Context(), Config{
+		Audit:     auditlog.New(h.audit, nil).Record,
 		IssuerURL: h.op.srv.URL + "/", ClientID: "userdesk-app", ClientSecret: "s3cret",
 		RedirectURL: "http://127.0.0.1:8080/auth/callback", Roles: authz.Mapping{Claim: "https://userdesk.dev/roles", Groups: map[string]authz.Role{"support": authz.Agent}},
 		Sessions: newSessions(t, secure, func() time.Time { return h.now }), HashKey: make32('h'), BlockKey: make32('b'), Secure: secure,
@@ -134,6 +138,7 @@ func newHarness(t *testing.T, secure bool) *harness {
 	}
 	h.auth = a
 	e := echo.New()
+	e.IPExtractor = echo.ExtractIPDirect() // as handlers.New does: X-Forwarded-For is not believed
 	e.GET("/auth/login", a.Login)
 	e.GET("/auth/callback", a.Callback)
 	e.POST("/auth/logout", a.Logout)

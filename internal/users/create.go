@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/userdesk/userdesk/internal/audit"
+	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/mgmt"
 )
 
@@ -23,6 +25,8 @@ type NewUser struct {
 	Email         string
 	Password      string
 	EmailVerified bool
+	// Reason is the staff member's reason or ticket reference, stored in the audit entry.
+	Reason string
 }
 
 // Field-level validation sentences for the create form.
@@ -82,11 +86,24 @@ func (n NewUser) Validate() map[string]string {
 }
 
 // Create validates n, checks the connection is one of the database connections and creates the
-// user, returning its id. Invalid input is a *Problem with Status 422 and Fields; upstream failures
-// are explained with OpCreate (409 → duplicate email next to the email field). Auth0 is called at
-// most once with POST: a failed create is never retried, its outcome may be unknown.
+// user, returning its id. Invalid input is a *Problem with Status 422 and Fields (a missing reason
+// when authz.CreateUser requires one is a "reason" field); upstream failures are explained with
+// OpCreate (409 → duplicate email next to the email field). Auth0 is called at most once with POST:
+// a failed create is never retried, its outcome may be unknown.
+//
+// Every attempt that reached Auth0 is audited as "user.create" before Create returns: the created
+// fields (connection, email, email_verified; never the password), the reason, the outcome, Auth0's
+// status and the X-Correlation-ID the POST carried. When that entry cannot be written, a successful
+// create returns the id together with ErrAuditFailed, and a failed one a *Problem with AuditFailed.
 func (s *Service) Create(ctx context.Context, n NewUser) (string, error) {
-	if errs := n.Validate(); errs != nil {
+	errs := n.Validate()
+	if msg := s.CheckReason(authz.CreateUser, n.Reason); msg != "" {
+		if errs == nil {
+			errs = map[string]string{}
+		}
+		errs["reason"] = msg
+	}
+	if errs != nil {
 		return "", &Problem{Status: http.StatusUnprocessableEntity, Fields: errs}
 	}
 	conns, err := s.DatabaseConnections(ctx)
@@ -97,17 +114,56 @@ func (s *Service) Create(ctx context.Context, n NewUser) (string, error) {
 		return "", &Problem{Status: http.StatusUnprocessableEntity, Fields: map[string]string{"connection": MsgConnectionUnknown}}
 	}
 	verified := n.EmailVerified
+	email := strings.TrimSpace(n.Email)
+	ctx, cid := withCorrelation(ctx)
 	u, err := s.API.CreateUser(ctx, &mgmt.UserCreate{
 		Connection:    n.Connection,
-		Email:         strings.TrimSpace(n.Email),
+		Email:         email,
 		Password:      n.Password,
 		EmailVerified: &verified,
 	})
-	if err != nil {
-		return "", Explain(OpCreate, err)
+	entry := audit.Entry{
+		Action:      string(authz.CreateUser),
+		TargetEmail: email,
+		Changes: []audit.Change{
+			{Field: "connection", After: jsonValue(n.Connection)},
+			{Field: "email", After: jsonValue(email)},
+			{Field: "email_verified", After: jsonValue(verified)},
+		},
+		Reason:        strings.TrimSpace(n.Reason),
+		CorrelationID: cid,
 	}
-	if u == nil || u.UserID == "" {
-		return "", errors.New("users: Auth0 answered the create without a user_id")
+	if err == nil && (u == nil || u.UserID == "") {
+		err = errors.New("users: Auth0 answered the create without a user_id")
+		entry.Outcome, entry.UpstreamStatus, entry.Detail = audit.OutcomeUnknown, http.StatusCreated, "answer without a user_id"
+		if aerr := s.record(ctx, entry); aerr != nil {
+			return "", errors.Join(err, aerr)
+		}
+		return "", err
+	}
+	if err != nil {
+		entry.Outcome, entry.UpstreamStatus, entry.Detail = upstreamResult(err, true)
+		explained := Explain(OpCreate, err)
+		if aerr := s.record(ctx, entry); aerr != nil {
+			return "", withAuditFailure(explained, aerr)
+		}
+		return "", explained
+	}
+	// Auth0 answers a create with 201 (auth0-contract §3); the client returns a user only for it.
+	entry.TargetUserID, entry.Outcome, entry.UpstreamStatus = u.UserID, audit.OutcomeSuccess, http.StatusCreated
+	if aerr := s.record(ctx, entry); aerr != nil {
+		return u.UserID, aerr
 	}
 	return u.UserID, nil
+}
+
+// withAuditFailure marks an explained failure as not audited: a *Problem gets AuditFailed, any other
+// error is joined with the audit error (both end on the error page and in the log).
+func withAuditFailure(err, auditErr error) error {
+	var p *Problem
+	if errors.As(err, &p) {
+		p.AuditFailed = true
+		return p
+	}
+	return errors.Join(err, auditErr)
 }

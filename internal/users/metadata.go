@@ -12,6 +12,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/userdesk/userdesk/internal/audit"
+	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/mgmt"
 )
 
@@ -36,6 +38,8 @@ var reservedAppKeys = []string{"__tenant", "_id", "blocked", "clientID", "create
 type MetadataForm struct {
 	UserMetadata string
 	AppMetadata  string
+	// Reason is the staff member's reason or ticket reference, stored in the audit entry.
+	Reason string
 }
 
 // ParseMetadata parses one textarea into a JSON object. The error is a *MetadataError whose message
@@ -222,9 +226,17 @@ const (
 )
 
 // SaveMetadata parses both texts, re-reads the user and sends one PATCH with only the changed
-// top-level keys of the changed object(s). Invalid input is a *Problem (422) with a sentence per
-// textarea and nothing is sent; ErrNoUser when the user is gone; upstream failures are explained
-// with OpUpdate.
+// top-level keys of the changed object(s). Invalid input (including a missing reason when
+// authz.EditMetadata requires one) is a *Problem (422) with a sentence per field and nothing is sent;
+// ErrNoUser when the user is gone; upstream failures are explained with OpUpdate.
+//
+// The metadata write policy is enforced here, server-side: when the staff member's role (from the
+// context) may not change one of the changed keys, nothing is sent, the refusal is audited as
+// "authz.denied" with the attempted changes, and the *Problem (403) names the keys. Every PATCH is
+// audited as "user.metadata_update" with one Change per changed key (before and after), the reason,
+// the outcome, Auth0's status and the X-Correlation-ID, before SaveMetadata returns. When that entry
+// cannot be written, a successful save returns Saved with ErrAuditFailed, and a failed one a
+// *Problem with AuditFailed.
 func (s *Service) SaveMetadata(ctx context.Context, id string, f MetadataForm) (SaveOutcome, error) {
 	fields := map[string]string{}
 	um, err := ParseMetadata(f.UserMetadata, UserMetadata)
@@ -234,6 +246,9 @@ func (s *Service) SaveMetadata(ctx context.Context, id string, f MetadataForm) (
 	am, err := ParseMetadata(f.AppMetadata, AppMetadata)
 	if err != nil {
 		fields["app_metadata"] = err.Error()
+	}
+	if msg := s.CheckReason(authz.EditMetadata, f.Reason); msg != "" {
+		fields["reason"] = msg
 	}
 	if len(fields) > 0 {
 		return 0, &Problem{Status: http.StatusUnprocessableEntity, Fields: fields}
@@ -253,11 +268,57 @@ func (s *Service) SaveMetadata(ctx context.Context, id string, f MetadataForm) (
 	if upd.UserMetadata == nil && upd.AppMetadata == nil {
 		return NoChange, nil
 	}
-	if _, err := s.API.UpdateUser(ctx, id, upd); err != nil {
-		if errors.Is(err, mgmt.ErrNotFound) {
-			return 0, fmt.Errorf("%w: %w", ErrNoUser, err)
+	entry := audit.Entry{
+		Action:       string(authz.EditMetadata),
+		TargetUserID: id,
+		TargetEmail:  cur.Email,
+		Changes: append(metadataChanges("user_metadata", cur.UserMetadata, upd.UserMetadata),
+			metadataChanges("app_metadata", cur.AppMetadata, upd.AppMetadata)...),
+		Reason: strings.TrimSpace(f.Reason),
+	}
+
+	r := role(ctx)
+	if forbidden := s.Policy.Forbidden(r, changedKeys(upd)); len(forbidden) > 0 {
+		list := strings.Join(forbidden, ", ")
+		entry.Action, entry.Outcome = auditDenied, audit.OutcomeDenied
+		entry.Detail = fmt.Sprintf("%s: role %s may not change %s", authz.EditMetadata, roleName(r), list)
+		p := &Problem{Status: http.StatusForbidden,
+			Message: fmt.Sprintf("Your role (%s) may not change %s. Nothing was saved.", roleName(r), list)}
+		if aerr := s.record(ctx, entry); aerr != nil {
+			p.AuditFailed, p.Err = true, aerr
 		}
-		return 0, Explain(OpUpdate, err)
+		return 0, p
+	}
+
+	ctx, cid := withCorrelation(ctx)
+	entry.CorrelationID = cid
+	if _, err := s.API.UpdateUser(ctx, id, upd); err != nil {
+		entry.Outcome, entry.UpstreamStatus, entry.Detail = upstreamResult(err, false)
+		aerr := s.record(ctx, entry)
+		if errors.Is(err, mgmt.ErrNotFound) {
+			return 0, errors.Join(fmt.Errorf("%w: %w", ErrNoUser, err), aerr)
+		}
+		explained := Explain(OpUpdate, err)
+		if aerr != nil {
+			return 0, withAuditFailure(explained, aerr)
+		}
+		return 0, explained
+	}
+	// Auth0 answers a PATCH with 200 (auth0-contract §3); the client returns a user only for it.
+	entry.Outcome, entry.UpstreamStatus = audit.OutcomeSuccess, http.StatusOK
+	if aerr := s.record(ctx, entry); aerr != nil {
+		return Saved, aerr
 	}
 	return Saved, nil
+}
+
+// auditDenied is auditlog.ActionDenied (not imported: auditlog is the adapter over this package's
+// Auditor, and the name is part of the trail's stable vocabulary).
+const auditDenied = "authz.denied"
+
+func roleName(r authz.Role) string {
+	if r == authz.None {
+		return "no role"
+	}
+	return string(r)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/mgmt"
 	"github.com/userdesk/userdesk/internal/users"
 	"github.com/userdesk/userdesk/internal/users/userstest"
@@ -129,7 +130,7 @@ func metaUser() mgmt.User {
 func TestSaveMetadataSendsOnlyChangedKeys(t *testing.T) {
 	api := userstest.New(nil, metaUser())
 	svc := &users.Service{API: api}
-	out, err := svc.SaveMetadata(context.Background(), "auth0|abc", users.MetadataForm{
+	out, err := svc.SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{
 		UserMetadata: `{"color": "blue", "addr": {"city": "Paris", "zip": "75001"}, "new": [1]}`,
 		AppMetadata:  `{"plan": "gold"}`,
 	})
@@ -209,7 +210,7 @@ func TestSaveMetadataUpstreamFailureIsExplained(t *testing.T) {
 		}
 		return nil
 	}
-	_, err := (&users.Service{API: api}).SaveMetadata(context.Background(), "auth0|abc", users.MetadataForm{UserMetadata: `{"color":"x"}`, AppMetadata: "{}"})
+	_, err := (&users.Service{API: api}).SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{UserMetadata: `{"color":"x"}`, AppMetadata: "{}"})
 	var p *users.Problem
 	if !errors.As(err, &p) || p.Message != users.MsgUnavailable || p.Status != http.StatusBadGateway {
 		t.Fatalf("err = %v", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/mgmt"
 )
 
@@ -22,6 +23,15 @@ type API interface {
 // Service holds the user-facing logic. The zero value is not usable: API must be set.
 type Service struct {
 	API API
+	// Audit records every write (and every refusal of one) after the upstream call and before the
+	// handler answers. Nil records nothing; cmd/web always sets it.
+	Audit Auditor
+	// Policy limits which top-level metadata keys each role may change (USERDESK_METADATA_POLICY).
+	// The zero policy lets every role that may edit metadata change every key.
+	Policy authz.MetadataPolicy
+	// ReasonRequired lists the actions that need a reason or ticket reference
+	// (USERDESK_REASON_REQUIRED, see ParseReasonRequired).
+	ReasonRequired map[authz.Action]bool
 }
 
 // ErrNoUser is returned (wrapped) when Auth0 has no user with the requested id.
@@ -42,6 +52,8 @@ type Problem struct {
 	Err error
 	// RetryAfter, when positive, is how long Auth0 asked to wait; the page sends it as Retry-After.
 	RetryAfter time.Duration
+	// AuditFailed reports that the audit entry of this attempt could not be written (MsgAuditFailed).
+	AuditFailed bool
 }
 
 func (p *Problem) Error() string {

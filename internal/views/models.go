@@ -8,9 +8,12 @@ type Page struct {
 	StaffName string // shown in the header when SignedIn
 	StaffRole string // the staff member's Userdesk role, shown next to the name
 	CanCreate bool   // show "New user" in the navigation
-	Nonce     string // CSP nonce of this response
-	CSSURL    string // stylesheet URL under /static/
-	JSURL     string // script URL under /static/
+	// CanReadAudit shows "Audit" and CanStaffSessions "Staff sessions" in the navigation.
+	CanReadAudit     bool
+	CanStaffSessions bool
+	Nonce            string // CSP nonce of this response
+	CSSURL           string // stylesheet URL under /static/
+	JSURL            string // script URL under /static/
 }
 
 // SignIn is the public sign-in page.
@@ -74,7 +77,17 @@ type UserDetail struct {
 	UserMetadata    string // pretty JSON
 	AppMetadata     string // pretty JSON
 	EditURL         string
-	CanEditMetadata bool // the staff member's role may edit metadata
+	CanEditMetadata bool   // the staff member's role may edit metadata
+	Warning         string // a sentence that needs attention (the audit entry failed), or ""
+	// Audit is the user's recent audit entries; nil hides the section.
+	Audit *UserAudit
+}
+
+// UserAudit is the user page's audit section.
+type UserAudit struct {
+	Rows    []AuditRow
+	MoreURL string // /audit?target=<id>
+	Message string // why the entries cannot be shown, or ""
 }
 
 // NewUserForm is the create-user form, either empty or re-rendered with its errors. The password is
@@ -86,6 +99,9 @@ type NewUserForm struct {
 	EmailVerified bool
 	Errors        map[string]string // field name → sentence
 	Message       string            // a sentence about the whole form, or ""
+	// Reason is the reason or ticket reference as typed; ReasonRequired marks the field required.
+	Reason         string
+	ReasonRequired bool
 }
 
 // MetadataForm is the metadata editor.
@@ -95,8 +111,86 @@ type MetadataForm struct {
 	CancelURL    string // /users/<path-escaped id>
 	UserMetadata string
 	AppMetadata  string
-	Errors       map[string]string // user_metadata / app_metadata → sentence
+	Errors       map[string]string // user_metadata / app_metadata / reason → sentence
 	Message      string
+	// Reason is the reason or ticket reference as typed; ReasonRequired marks the field required.
+	Reason         string
+	ReasonRequired bool
+}
+
+// AuditChange is one changed field of an audit entry, as JSON text ("" = absent on that side).
+type AuditChange struct {
+	Field  string
+	Before string
+	After  string
+}
+
+// AuditRow is one audit entry as shown.
+type AuditRow struct {
+	ID            string
+	Time          string // UTC, to the second
+	Actor         string // email, or subject when there is none
+	ActorID       string // issuer and subject, the stable identity
+	ActorURL      string // /audit?actor=<subject>, "" without an actor
+	Role          string
+	IP            string
+	Action        string
+	Target        string // the target's email, else its id
+	TargetID      string
+	TargetURL     string // the user page, "" when the target is not an Auth0 user
+	Outcome       string // success, failure, denied or unknown
+	Upstream      string // Auth0's HTTP status, "" when none
+	CorrelationID string
+	RequestID     string
+	Reason        string
+	Detail        string
+	Changes       []AuditChange
+}
+
+// AuditFilter is the audit page's GET form, as typed.
+type AuditFilter struct {
+	Actor   string
+	Target  string
+	Action  string
+	Outcome string
+	From    string // YYYY-MM-DD, inclusive
+	To      string // YYYY-MM-DD, inclusive
+	Errors  map[string]string
+}
+
+// AuditList is the audit page.
+type AuditList struct {
+	Filter   AuditFilter
+	Actions  []string // the action filter's choices
+	Outcomes []string // the outcome filter's choices
+	Rows     []AuditRow
+	Total    int
+	From, To int    // 1-based range of the rows shown
+	PrevURL  string // "" on the first page
+	NextURL  string // "" on the last page
+	CSVURL   string // the CSV export with the same filters; "" when the role may not export
+	Message  string
+}
+
+// StaffSessionRow is one active staff session.
+type StaffSessionRow struct {
+	Staff     string // email or name, else subject
+	Issuer    string
+	Subject   string
+	Role      string // the role the groups map to now; "no role" when none
+	Groups    string
+	IP        string
+	UserAgent string
+	Created   string
+	LastSeen  string
+}
+
+// StaffSessions is the staff sessions page.
+type StaffSessions struct {
+	Rows    []StaffSessionRow
+	Flash   string
+	Warning string
+	Message string
 }
 
 // ErrorPage is the page for a failed request. Message is always a safe sentence.

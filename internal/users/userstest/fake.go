@@ -21,6 +21,9 @@ type Call struct {
 	Method string // ListUsers, GetUser, CreateUser, UpdateUser, ListConnections
 	ID     string // user id for GetUser and UpdateUser
 	Params any    // mgmt.ListUsersParams, mgmt.ListConnectionsParams, *mgmt.UserCreate or *mgmt.UserUpdate (deep copies)
+	// CorrelationID is mgmt.CorrelationID of the call's context: what the real client would send as
+	// X-Correlation-ID on a write.
+	CorrelationID string
 }
 
 // API is an in-memory Management API. Set the exported fields before use; it is safe for
@@ -159,11 +162,11 @@ func (a *API) GetUser(_ context.Context, id string) (*mgmt.User, error) {
 }
 
 // CreateUser stores a new auth0 user; an email already used in the connection is a 409.
-func (a *API) CreateUser(_ context.Context, in *mgmt.UserCreate) (*mgmt.User, error) {
+func (a *API) CreateUser(ctx context.Context, in *mgmt.UserCreate) (*mgmt.User, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	cp := *in
-	if err := a.record(Call{Method: "CreateUser", Params: &cp}); err != nil {
+	if err := a.record(Call{Method: "CreateUser", Params: &cp, CorrelationID: mgmt.CorrelationID(ctx)}); err != nil {
 		return nil, err
 	}
 	for _, u := range a.users {
@@ -186,11 +189,11 @@ func (a *API) CreateUser(_ context.Context, in *mgmt.UserCreate) (*mgmt.User, er
 }
 
 // UpdateUser applies metadata with Auth0's top-level merge (null deletes a key).
-func (a *API) UpdateUser(_ context.Context, id string, in *mgmt.UserUpdate) (*mgmt.User, error) {
+func (a *API) UpdateUser(ctx context.Context, id string, in *mgmt.UserUpdate) (*mgmt.User, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	cp := cloneUpdate(in)
-	if err := a.record(Call{Method: "UpdateUser", ID: id, Params: cp}); err != nil {
+	if err := a.record(Call{Method: "UpdateUser", ID: id, Params: cp, CorrelationID: mgmt.CorrelationID(ctx)}); err != nil {
 		return nil, err
 	}
 	u, ok := a.users[id]
