@@ -280,14 +280,16 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 			ClientID:     oidcID,
 			ClientSecret: oidcSecret,
 			RedirectURL:  cfg.PublicURL + "/auth/callback",
-			Roles:        cfg.Roles(),
-			Sessions:     gorillaSessions,
-			HashKey:      pairs[0],
-			BlockKey:     pairs[1],
-			Secure:       !cfg.Dev(),
-			HTTPClient:   &http.Client{Timeout: 10 * time.Second, Transport: transport},
-			Logger:       logger.With("component", "staffauth"),
-			Audit:        recorder.Record,
+			// Register this URL at the provider as an allowed logout URL.
+			PostLogoutRedirectURL: cfg.PublicURL + "/signin?error=signed_out",
+			Roles:                 cfg.Roles(),
+			Sessions:              gorillaSessions,
+			HashKey:               pairs[0],
+			BlockKey:              pairs[1],
+			Secure:                !cfg.Dev(),
+			HTTPClient:            &http.Client{Timeout: 10 * time.Second, Transport: transport},
+			Logger:                logger.With("component", "staffauth"),
+			Audit:                 recorder.Record,
 		})
 	}
 	if err != nil {

@@ -35,6 +35,10 @@ type Config struct {
 	ClientID     string
 	ClientSecret string
 	RedirectURL  string // this app's callback, e.g. "http://127.0.0.1:8080/auth/callback"
+	// PostLogoutRedirectURL is where the provider sends the browser after RP-initiated logout, e.g.
+	// "http://127.0.0.1:8080/signin?error=signed_out"; it must be registered at the provider. Empty
+	// turns RP-initiated logout off.
+	PostLogoutRedirectURL string
 	// Roles maps the ID token claim named Roles.Claim (groups or roles) to a Userdesk role. A staff
 	// member who maps to no role is refused at sign-in.
 	Roles authz.Mapping
@@ -284,7 +288,37 @@ func (a *Auth) Logout(c echo.Context) error {
 		http.SetCookie(w, sessions.NewCookie(a.sessionName(), "", cookieOptions(a.cfg.Secure, -1)))
 	}
 	w.Header().Set("Clear-Site-Data", `"cache", "cookies", "storage"`)
+	if end := a.endSessionURL(); end != "" {
+		return c.Redirect(http.StatusSeeOther, end)
+	}
 	return c.Redirect(http.StatusSeeOther, "/signin?error=signed_out")
+}
+
+// endSessionURL is the identity provider's RP-initiated logout URL (OpenID Connect RP-Initiated Logout
+// 1.0) when its discovery document offers one and a post-logout URL is configured, so signing out of
+// Userdesk also ends the staff member's session at the provider. "" otherwise.
+func (a *Auth) endSessionURL() string {
+	if a.cfg.PostLogoutRedirectURL == "" {
+		return ""
+	}
+	if _, _, err := a.oauth(); err != nil {
+		return ""
+	}
+	var meta struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := a.provider.Claims(&meta); err != nil || meta.EndSession == "" {
+		return ""
+	}
+	u, err := url.Parse(meta.EndSession)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	q := u.Query()
+	q.Set("client_id", a.cfg.ClientID)
+	q.Set("post_logout_redirect_uri", a.cfg.PostLogoutRedirectURL)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // RequireStaff lets a request through only with a live session, putting the staff member on the

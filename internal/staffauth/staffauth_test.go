@@ -33,6 +33,8 @@ type fakeOP struct {
 	nonce  string            // nonce to put in the next ID token
 	mutate func(claims map[string]any)
 	signer func(payload []byte) string // nil = RS256 with key
+	// endSession makes discovery offer RP-initiated logout.
+	endSession bool
 }
 
 func newFakeOP(t *testing.T) *fakeOP {
@@ -46,6 +48,13 @@ func newFakeOP(t *testing.T) *fakeOP {
 	op.srv = httptest.NewServer(mux)
 	t.Cleanup(op.srv.Close)
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		if op.endSession {
+			json.NewEncoder(w).Encode(map[string]any{
+				"issuer": op.srv.URL + "/", "authorization_endpoint": op.srv.URL + "/authorize", "token_endpoint": op.srv.URL + "/oauth/token",
+				"jwks_uri": op.srv.URL + "/.well-known/jwks.json", "end_session_endpoint": op.srv.URL + "/oidc/logout",
+			})
+			return
+		}
 		json.NewEncoder(w).Encode(map[string]any{
 			"issuer":                                op.srv.URL + "/",
 			"authorization_endpoint":                op.srv.URL + "/authorize",
@@ -455,5 +464,32 @@ func TestReturnToAfterSignIn(t *testing.T) {
 		if got := rec.Header().Get("Location"); got != want {
 			t.Errorf("return_to %q: redirected to %q, want %q", target, got, want)
 		}
+	}
+}
+
+func TestLogoutEndsTheProviderSessionWhenOffered(t *testing.T) {
+	// Without end_session_endpoint: back to the sign-in page.
+	h := newHarness(t, false)
+	h.auth.cfg.PostLogoutRedirectURL = "http://127.0.0.1:8080/signin?error=signed_out"
+	sc := h.signIn()
+	if rec := h.do("POST", "/auth/logout", []*http.Cookie{sc}); rec.Header().Get("Location") != "/signin?error=signed_out" {
+		t.Fatalf("logout without RP-initiated logout went to %q", rec.Header().Get("Location"))
+	}
+
+	// With it: to the provider, naming the client and where to come back.
+	h = newHarness(t, false)
+	h.op.endSession = true
+	h.auth.cfg.PostLogoutRedirectURL = "http://127.0.0.1:8080/signin?error=signed_out"
+	sc = h.signIn()
+	rec := h.do("POST", "/auth/logout", []*http.Cookie{sc})
+	loc, err := url.Parse(rec.Header().Get("Location"))
+	if err != nil || loc.Scheme+"://"+loc.Host+loc.Path != h.op.srv.URL+"/oidc/logout" {
+		t.Fatalf("logout went to %q, want the provider's end_session_endpoint", rec.Header().Get("Location"))
+	}
+	if q := loc.Query(); q.Get("client_id") != "userdesk-app" || q.Get("post_logout_redirect_uri") != "http://127.0.0.1:8080/signin?error=signed_out" {
+		t.Fatalf("end-session query %v", q)
+	}
+	if r := h.do("GET", "/users", []*http.Cookie{sc}); r.Code != http.StatusSeeOther {
+		t.Fatalf("session still valid after logout: %d", r.Code)
 	}
 }
