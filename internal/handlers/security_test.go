@@ -489,3 +489,35 @@ func foreignScript(csp string, root *html.Node) []string {
 	}
 	return out
 }
+
+// TestNoCORSHeaders: no route answers a foreign Origin with Access-Control-Allow-* (security.md row 20).
+func TestNoCORSHeaders(t *testing.T) {
+	env := newEnv(t, false)
+	for _, target := range []string{"/healthz", "/signin", "/users", "/users/auth0%7Cabc"} {
+		for _, method := range []string{http.MethodGet, http.MethodOptions} {
+			rec := env.do(t, req{method: method, target: target, staff: "Sam", headers: map[string]string{
+				"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}})
+			for k := range rec.Header() {
+				if strings.HasPrefix(strings.ToLower(k), "access-control-") {
+					t.Errorf("%s %s answered a foreign origin with %s", method, target, k)
+				}
+			}
+		}
+	}
+}
+
+// TestLogLinesCannotBeForged: CR/LF in anything a user sends stays inside one log line (row 39).
+func TestLogLinesCannotBeForged(t *testing.T) {
+	env := newEnv(t, false)
+	env.do(t, req{method: http.MethodGet, target: "/users/x%0d%0atime=2026-01-01%20level=ERROR%20msg=forged", staff: "Sam"})
+	env.do(t, req{method: http.MethodGet, target: "/users?q=a%0Alevel%3DERROR", staff: "Sam"})
+	logs := env.logs.String()
+	if !strings.Contains(logs, "forged") {
+		t.Fatal("the hostile path was not logged; the check would prove nothing")
+	}
+	for _, line := range strings.Split(strings.TrimRight(logs, "\n"), "\n") {
+		if !strings.HasPrefix(line, "time=") || strings.Contains(line, "msg=forged") && !strings.Contains(line, `\n`) {
+			t.Errorf("forged or broken log line: %q", line)
+		}
+	}
+}
