@@ -27,7 +27,8 @@ type Auth interface {
 	RequireStaff(next echo.HandlerFunc) echo.HandlerFunc // sets reqctx.Staff on the request context or redirects to /signin
 }
 
-// UserService is what the handlers need from internal/users; *users.Service satisfies it.
+// UserService is what the handlers need from internal/users; *users.Service satisfies it. Feature
+// areas with several screens declare their own interface next to their handlers and embed it here.
 type UserService interface {
 	Search(ctx context.Context, text string, page int) (*users.SearchResult, error)
 	Get(ctx context.Context, id string) (*mgmt.User, error)
