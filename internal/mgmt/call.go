@@ -43,6 +43,30 @@ const (
 	routeUser        = "/api/v2/users/{id}"
 	routeUsersEmail  = "/api/v2/users-by-email"
 	routeConnections = "/api/v2/connections"
+
+	routeUserRoles           = "/api/v2/users/{id}/roles"
+	routeUserPermissions     = "/api/v2/users/{id}/permissions"
+	routeUserLogs            = "/api/v2/users/{id}/logs"
+	routeUserAuthMethods     = "/api/v2/users/{id}/authentication-methods"
+	routeUserAuthMethod      = "/api/v2/users/{id}/authentication-methods/{method_id}"
+	routeUserEnrollments     = "/api/v2/users/{id}/enrollments"
+	routeUserRememberBrowser = "/api/v2/users/{id}/multifactor/actions/invalidate-remember-browser"
+	routeUserSessions        = "/api/v2/users/{id}/sessions"
+	routeUserRefreshTokens   = "/api/v2/users/{id}/refresh-tokens"
+	routeUserBlocks          = "/api/v2/user-blocks"
+	routeUserBlock           = "/api/v2/user-blocks/{id}"
+	routeRoles               = "/api/v2/roles"
+	routeRole                = "/api/v2/roles/{id}"
+	routeLogs                = "/api/v2/logs"
+	routeLog                 = "/api/v2/logs/{id}"
+	routeTicketPassword      = "/api/v2/tickets/password-change"
+	routeTicketEmail         = "/api/v2/tickets/email-verification"
+	routeJobVerification     = "/api/v2/jobs/verification-email"
+	routeJobExport           = "/api/v2/jobs/users-exports"
+	routeJob                 = "/api/v2/jobs/{id}"
+	// routeJobDownload names an export download (Jobs.Download): the location is a signed URL,
+	// usually on another host, and never appears in metrics or errors.
+	routeJobDownload = "{export location}"
 )
 
 // endpoint returns base + "/api/v2/" + the segments, each path-escaped, with Path and RawPath set
@@ -297,4 +321,9 @@ func (c *core) apiError(resp *http.Response, body []byte, accessToken, cid strin
 		e.RetryAfter = retryAfter(resp.Header, c.now())
 	}
 	return e
+}
+
+// call runs one request built from its parts (see do).
+func (c *core) call(ctx context.Context, method, route string, u *url.URL, q url.Values, in, out any) error {
+	return c.do(ctx, &request{method: method, route: route, u: u, query: q, in: in, out: out})
 }

@@ -43,6 +43,11 @@ const (
 type Client struct {
 	Users       *UserManager
 	Connections *ConnectionManager
+	UserBlocks  *UserBlockManager
+	Roles       *RoleManager
+	Logs        *LogManager
+	Tickets     *TicketManager
+	Jobs        *JobManager
 
 	core *core
 }
@@ -236,7 +241,11 @@ func New(domain, clientID, clientSecret string, opts ...Option) (*Client, error)
 	if o.rps > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(o.rps), o.burst)
 	}
-	return &Client{Users: &UserManager{c: c}, Connections: &ConnectionManager{c: c}, core: c}, nil
+	return &Client{
+		Users: &UserManager{c: c}, Connections: &ConnectionManager{c: c}, UserBlocks: &UserBlockManager{c: c},
+		Roles: &RoleManager{c: c}, Logs: &LogManager{c: c}, Tickets: &TicketManager{c: c}, Jobs: &JobManager{c: c},
+		core: c,
+	}, nil
 }
 
 // Scopes returns the scopes granted to the service account, as the token response listed them

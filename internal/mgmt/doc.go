@@ -1,6 +1,13 @@
-// Package mgmt is Userdesk's client for the Auth0 Management API v2 (users and connections), shaped
-// like the hand-written go-auth0 v1 SDK but small, and built to spend the tenant's rate limit well
-// and never lose or double a write.
+// Package mgmt is Userdesk's client for the Auth0 Management API v2, shaped like the hand-written
+// go-auth0 v1 SDK but small, and built to spend the tenant's rate limit well and never lose or
+// double a write.
+//
+// Endpoints: every call a support console makes, grouped as in the API: Users (CRUD, users-by-email,
+// roles, permissions, logs, authentication methods and enrollments, remembered browsers, sessions,
+// refresh tokens), UserBlocks (brute-force blocks), Roles, Logs, Tickets (password change, email
+// verification) and Jobs (verification email, users export and its download), Connections. Each
+// method's documentation names its Auth0 page and the scopes it needs. Response types keep every key
+// Auth0 sends (unknown ones in Extra, nulls included), so they re-encode without loss.
 //
 // Token: one Client holds one client-credentials token for the process (optionally shared across
 // replicas through a TokenStore), refreshed in the background when min(5 min, 10% of its lifetime)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -283,4 +285,98 @@ func isJSONNumber(s string) bool {
 	}
 	var n json.Number
 	return json.Unmarshal([]byte(s), &n) == nil
+}
+
+// The support types (Role, LogEvent, Session, Job, ...) use plain string, bool and number fields with
+// omitempty, and decodeObject/encodeObject to stay lossless: Auth0 sends many keys as null or ""
+// (a log event's "connection": null, "description": ""), which such fields could not tell from an
+// absent key.
+
+// decodeObject decodes the JSON object data into v, a pointer to a type's alias (so that the type's
+// own UnmarshalJSON is not called again), and returns what re-encoding v would lose: the members
+// whose keys are not among v's JSON tags (extra), and the members with a known key that decoded to
+// a value the encoding omits, such as null, "", false, 0 or [] (zero).
+func decodeObject(data []byte, v any) (extra, zero map[string]json.RawMessage, err error) {
+	if err := json.Unmarshal(data, v); err != nil {
+		return nil, nil, err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(data, &all); err != nil {
+		return nil, nil, err
+	}
+	enc, err := json.Marshal(v)
+	if err != nil {
+		return nil, nil, err
+	}
+	var kept map[string]json.RawMessage
+	if err := json.Unmarshal(enc, &kept); err != nil {
+		return nil, nil, err
+	}
+	known := tagKeys(reflect.TypeOf(v).Elem())
+	for k, raw := range all {
+		if !known[k] {
+			if extra == nil {
+				extra = make(map[string]json.RawMessage)
+			}
+			extra[k] = raw
+			continue
+		}
+		if _, ok := kept[k]; !ok {
+			if zero == nil {
+				zero = make(map[string]json.RawMessage)
+			}
+			zero[k] = raw
+		}
+	}
+	return extra, zero, nil
+}
+
+// encodeObject encodes v (the alias value, or a struct embedding it that overrides fields), then
+// adds back the zero members whose key the encoding omitted (the field is still at its zero value:
+// a field set since is encoded and wins) and the extra members. typ is the alias type, whose tags
+// name the known keys.
+func encodeObject(v any, typ reflect.Type, extra, zero map[string]json.RawMessage) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil || (len(extra) == 0 && len(zero) == 0) {
+		return b, err
+	}
+	var present map[string]json.RawMessage
+	if len(zero) > 0 {
+		if err := json.Unmarshal(b, &present); err != nil {
+			return nil, err
+		}
+	}
+	known := tagKeys(typ)
+	add := make(map[string]json.RawMessage, len(extra)+len(zero))
+	for k, raw := range zero {
+		if _, ok := present[k]; !ok && known[k] {
+			add[k] = raw
+		}
+	}
+	for k, raw := range extra {
+		if !known[k] {
+			add[k] = raw
+		}
+	}
+	return appendExtra(b, add, func(string) bool { return false })
+}
+
+// tagKeys returns the JSON keys of the exported fields of the struct type t.
+func tagKeys(t reflect.Type) map[string]bool {
+	keys := make(map[string]bool, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = f.Name
+		}
+		keys[name] = true
+	}
+	return keys
 }

@@ -2,18 +2,27 @@ package mgmt_test
 
 import (
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/userdesk/userdesk/internal/mgmt"
 	"github.com/userdesk/userdesk/internal/tenant"
+	"github.com/userdesk/userdesk/internal/tenant/store"
 	"github.com/userdesk/userdesk/internal/tenant/store/sqlite"
 )
 
@@ -29,6 +38,14 @@ func startTenant(t *testing.T) (*mgmt.Client, *httptest.Server, *tenant.Tenant) 
 // and the tenant, on the same real HTTP listener.
 func startTenantBehind(t *testing.T, wrap func(http.Handler) http.Handler, opts ...mgmt.Option) (*mgmt.Client, *httptest.Server, *tenant.Tenant) {
 	t.Helper()
+	c, srv, tn, _ := openTenant(t, wrap, nil, opts...)
+	return c, srv, tn
+}
+
+// openTenant is startTenantBehind that also lets the test change the tenant's configuration and
+// returns the tenant's store (for bulk seeding).
+func openTenant(t *testing.T, wrap func(http.Handler) http.Handler, mutate func(*tenant.Config), opts ...mgmt.Option) (*mgmt.Client, *httptest.Server, *tenant.Tenant, *sqlite.Store) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tenant.db"))
 	if err != nil {
@@ -36,10 +53,14 @@ func startTenantBehind(t *testing.T, wrap func(http.Handler) http.Handler, opts 
 	}
 	t.Cleanup(func() { st.Close() })
 	srv := httptest.NewUnstartedServer(nil)
-	tn, err := tenant.Open(ctx, tenant.Config{
+	cfg := tenant.Config{
 		BaseURL: "http://" + srv.Listener.Addr().String(), Store: st, BcryptCost: 4, Seed: true,
 		DemoPassword: "Staff-Password-1",
-	})
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	tn, err := tenant.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +75,7 @@ func startTenantBehind(t *testing.T, wrap func(http.Handler) http.Handler, opts 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, srv, tn
+	return c, srv, tn, st
 }
 
 func TestTenantContract(t *testing.T) {
@@ -335,5 +356,524 @@ func TestTenant429(t *testing.T) {
 	}
 	if d := time.Since(began); d > 250*time.Millisecond {
 		t.Errorf("gave up after %s, want at once", d)
+	}
+}
+
+// staffCallback is the redirect_uri the tests' sign-in form posts carry.
+const staffCallback = "http://127.0.0.1:9999/auth/callback"
+
+// withStaffCallback registers staffCallback for the staff app, so tests can post its sign-in form.
+func withStaffCallback(c *tenant.Config) { c.StaffCallbackURLs = []string{staffCallback} }
+
+// postSignIn posts the tenant's sign-in form as a same-origin browser would and returns the status.
+func postSignIn(t *testing.T, srv *httptest.Server, clientID, email, password string) int {
+	t.Helper()
+	v := oauth2.GenerateVerifier()
+	form := url.Values{
+		"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {staffCallback},
+		"scope": {"openid profile email"}, "state": {"st-" + v[:8]}, "nonce": {"n-" + v[8:16]},
+		"code_challenge": {oauth2.S256ChallengeFromVerifier(v)}, "code_challenge_method": {"S256"},
+		"email": {email}, "password": {password},
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/authorize", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Origin", srv.URL)
+	res, err := noRedirect().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// noRedirect is a browser that shows redirects instead of following them.
+func noRedirect() *http.Client {
+	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// createDBUser creates a database user through the client.
+func createDBUser(t *testing.T, c *mgmt.Client, email string) *mgmt.User {
+	t.Helper()
+	f := false
+	u, err := c.Users.Create(context.Background(), &mgmt.UserCreate{Connection: tenant.DatabaseConnection, Email: email,
+		Password: "Contract-Passw0rd!", EmailVerified: &f})
+	if err != nil {
+		t.Fatalf("Create %s: %v", email, err)
+	}
+	return u
+}
+
+// TestTenantRolesPermissionsLogs: the role picker, assigning and removing a user's roles, the
+// permissions they give, and the tenant log's sapi event of the assignment carrying the
+// correlation id the client sent.
+func TestTenantRolesPermissionsLogs(t *testing.T) {
+	c, _, _ := startTenant(t)
+	ctx := context.Background()
+
+	all, err := c.Roles.List(ctx, mgmt.RoleListParams{})
+	if err != nil || all.Total != 3 || len(all.Roles) != 3 || all.Limit != mgmt.DefaultPerPage {
+		t.Fatalf("Roles.List = %+v, %v; want the 3 seeded roles", all, err)
+	}
+	billing, err := c.Roles.List(ctx, mgmt.RoleListParams{NameFilter: "BILLING"})
+	if err != nil || billing.Total != 1 || billing.Roles[0].Name != "Billing Admin" {
+		t.Fatalf("Roles.List(name_filter) = %+v, %v", billing, err)
+	}
+	billingID := billing.Roles[0].ID
+	if r, err := c.Roles.Get(ctx, billingID); err != nil || r.Name != "Billing Admin" || r.Description == "" {
+		t.Errorf("Roles.Get = %+v, %v", r, err)
+	}
+	if _, err := c.Roles.Get(ctx, "rol_DoesNotExist00"); !errors.Is(err, mgmt.ErrNotFound) {
+		t.Errorf("Roles.Get(missing): err = %v, want ErrNotFound", err)
+	}
+	var viewerID string
+	for _, r := range all.Roles {
+		if r.Name == "Read-only" {
+			viewerID = r.ID
+		}
+	}
+
+	u := createDBUser(t, c, "roles.test@example.com")
+	const cid = "userdesk-test-assign-42"
+	if err := c.Users.AssignRoles(mgmt.WithCorrelationID(ctx, cid), u.UserID, []string{billingID, viewerID}); err != nil {
+		t.Fatalf("AssignRoles: %v", err)
+	}
+	roles, err := c.Users.Roles(ctx, u.UserID, mgmt.ListParams{})
+	if err != nil || roles.Total != 2 || len(roles.Roles) != 2 {
+		t.Fatalf("Users.Roles = %+v, %v; want 2", roles, err)
+	}
+	perms, err := c.Users.Permissions(ctx, u.UserID, mgmt.ListParams{})
+	if err != nil {
+		t.Fatalf("Permissions: %v", err)
+	}
+	var refund *mgmt.Permission
+	for i, p := range perms.Permissions {
+		if p.PermissionName == "refund:orders" {
+			refund = &perms.Permissions[i]
+		}
+	}
+	if refund == nil || refund.ResourceServerIdentifier != "https://api.example.com/" || len(refund.Sources) != 1 ||
+		refund.Sources[0].SourceType != "ROLE" || refund.Sources[0].SourceName != "Billing Admin" || perms.Total != len(perms.Permissions) {
+		t.Errorf("Permissions = %+v; want refund:orders from the Billing Admin role", perms)
+	}
+
+	if err := c.Users.RemoveRoles(ctx, u.UserID, []string{viewerID}); err != nil {
+		t.Fatalf("RemoveRoles: %v", err)
+	}
+	if err := c.Users.RemoveRoles(ctx, u.UserID, []string{viewerID}); err != nil {
+		t.Errorf("RemoveRoles again: %v", err)
+	}
+	roles, err = c.Users.Roles(ctx, u.UserID, mgmt.ListParams{})
+	if err != nil || roles.Total != 1 || roles.Roles[0].ID != billingID {
+		t.Errorf("Users.Roles after removal = %+v, %v", roles, err)
+	}
+	if err := c.Users.AssignRoles(ctx, u.UserID, []string{"rol_DoesNotExist00"}); !errors.Is(err, mgmt.ErrNotFound) {
+		t.Errorf("AssignRoles(unknown role): err = %v, want ErrNotFound", err)
+	}
+	if err := c.Users.AssignRoles(ctx, "auth0|nobody", []string{billingID}); !errors.Is(err, mgmt.ErrNotFound) {
+		t.Errorf("AssignRoles(unknown user): err = %v, want ErrNotFound", err)
+	}
+
+	// The assignment is in the tenant log as a sapi event with our correlation id.
+	events, err := c.Logs.List(ctx, mgmt.LogListParams{Q: `type:"sapi"`, Sort: "date:-1", PerPage: 50})
+	if err != nil {
+		t.Fatalf("Logs.List: %v", err)
+	}
+	var assign *mgmt.LogEvent
+	for i, e := range events {
+		if e.Type != "sapi" {
+			t.Errorf("q=type:sapi returned a %q event", e.Type)
+		}
+		if e.CorrelationID() == cid {
+			assign = &events[i]
+		}
+	}
+	if assign == nil || assign.Description != "Assign roles to a user" || assign.Date == nil || assign.LogID == "" {
+		t.Fatalf("no sapi event with correlation id %q among %d: %+v", cid, len(events), assign)
+	}
+	one, err := c.Logs.Get(ctx, assign.LogID)
+	if err != nil || one.LogID != assign.LogID || one.CorrelationID() != cid || !strings.Contains(string(one.Details), u.UserID) {
+		t.Errorf("Logs.Get = %+v, %v", one, err)
+	}
+	if _, err := c.Logs.Get(ctx, "90020990101000000000000000000000000000000000000000000001"); !errors.Is(err, mgmt.ErrNotFound) {
+		t.Errorf("Logs.Get(missing): err = %v, want ErrNotFound", err)
+	}
+	// Checkpoint paging walks forward from an event.
+	after, err := c.Logs.List(ctx, mgmt.LogListParams{From: assign.LogID, Take: 100})
+	if err != nil {
+		t.Fatalf("Logs.List(from): %v", err)
+	}
+	// The later successful writes are the two removals (refused calls are not logged).
+	if len(after) != 2 {
+		t.Fatalf("checkpoint page after the assignment has %d events, want the 2 removals", len(after))
+	}
+	for _, e := range after {
+		if e.LogID <= assign.LogID || e.Description != "Removes roles from a user" {
+			t.Errorf("checkpoint page has %s %q, want a later removal", e.LogID, e.Description)
+		}
+	}
+}
+
+// TestTenantBruteForceBlocks: ten wrong passwords on the tenant's sign-in page block the account;
+// UserBlocks shows the block by user and by identifier, Delete and DeleteByIdentifier lift it, and
+// the user's log tells the story (fp, limit_wc).
+func TestTenantBruteForceBlocks(t *testing.T) {
+	c, srv, tn, _ := openTenant(t, nil, withStaffCallback)
+	ctx := context.Background()
+	staffApp, _ := tn.StaffApp()
+	email, password := tn.DemoStaff()
+	found, err := c.Users.ListByEmail(ctx, email)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("staff user: %+v, %v", found, err)
+	}
+	uid := found[0].UserID
+
+	block := func() {
+		t.Helper()
+		for i := 1; i <= 10; i++ {
+			if got := postSignIn(t, srv, staffApp, email, "wrong-password"); (i < 10 && got != http.StatusUnauthorized) || (i == 10 && got != http.StatusTooManyRequests) {
+				t.Fatalf("attempt %d: status %d", i, got)
+			}
+		}
+		if got := postSignIn(t, srv, staffApp, email, password); got != http.StatusTooManyRequests {
+			t.Fatalf("right password while blocked: status %d, want 429", got)
+		}
+	}
+	if b, err := c.UserBlocks.Get(ctx, uid); err != nil || b == nil || len(b) != 0 {
+		t.Fatalf("UserBlocks.Get before = %#v, %v; want an empty list", b, err)
+	}
+	block()
+	blocks, err := c.UserBlocks.Get(ctx, uid)
+	if err != nil || len(blocks) != 1 || blocks[0].Identifier != email || blocks[0].IP != "127.0.0.1" || blocks[0].Connection != tenant.StaffConnection {
+		t.Fatalf("UserBlocks.Get = %+v, %v", blocks, err)
+	}
+	byIdent, err := c.UserBlocks.GetByIdentifier(ctx, strings.ToUpper(email))
+	if err != nil || len(byIdent) != 1 || byIdent[0].IP != "127.0.0.1" {
+		t.Errorf("UserBlocks.GetByIdentifier = %+v, %v", byIdent, err)
+	}
+	if err := c.UserBlocks.Delete(ctx, uid); err != nil {
+		t.Fatalf("UserBlocks.Delete: %v", err)
+	}
+	if b, err := c.UserBlocks.Get(ctx, uid); err != nil || len(b) != 0 {
+		t.Errorf("UserBlocks.Get after Delete = %+v, %v", b, err)
+	}
+	if got := postSignIn(t, srv, staffApp, email, password); got != http.StatusFound {
+		t.Errorf("sign-in after unblocking: status %d, want 302", got)
+	}
+
+	block()
+	if err := c.UserBlocks.DeleteByIdentifier(ctx, email); err != nil {
+		t.Fatalf("DeleteByIdentifier: %v", err)
+	}
+	if b, err := c.UserBlocks.GetByIdentifier(ctx, email); err != nil || len(b) != 0 {
+		t.Errorf("GetByIdentifier after DeleteByIdentifier = %+v, %v", b, err)
+	}
+	if _, err := c.UserBlocks.Get(ctx, "auth0|nobody"); !errors.Is(err, mgmt.ErrNotFound) {
+		t.Errorf("UserBlocks.Get(unknown): err = %v, want ErrNotFound", err)
+	}
+
+	logs, err := c.Users.Logs(ctx, uid, mgmt.UserLogsParams{PerPage: 100, Sort: "date:-1"})
+	if err != nil {
+		t.Fatalf("Users.Logs: %v", err)
+	}
+	types := map[string]int{}
+	for _, e := range logs {
+		types[e.Type]++
+		if e.UserID != uid {
+			t.Errorf("Users.Logs returned an event of %q", e.UserID)
+		}
+	}
+	if types["fp"] < 18 || types["limit_wc"] != 2 || types["s"] != 1 {
+		t.Errorf("user's events by type = %v; want ≥18 fp, 2 limit_wc, 1 s", types)
+	}
+	for i := 1; i < len(logs); i++ {
+		if logs[i].Date.After(*logs[i-1].Date) {
+			t.Errorf("date:-1 not newest first at %d", i)
+		}
+	}
+	page2, err := c.Users.Logs(ctx, uid, mgmt.UserLogsParams{Page: 1, PerPage: 5, Sort: "date:-1"})
+	if err != nil || len(page2) != 5 || page2[0].LogID != logs[5].LogID {
+		t.Errorf("Users.Logs page 1 of 5 = %d events, %v; want logs[5:10]", len(page2), err)
+	}
+	if none, err := c.Users.Logs(ctx, "auth0|nobody", mgmt.UserLogsParams{}); err != nil || len(none) != 0 {
+		t.Errorf("Users.Logs(unknown) = %+v, %v; want []", none, err)
+	}
+}
+
+// TestTenantMFAAndSessions: a seeded user's authentication methods, enrollments, sessions and
+// refresh tokens are listed, removed one and all, and revoked.
+func TestTenantMFAAndSessions(t *testing.T) {
+	c, _, _ := startTenant(t)
+	ctx := context.Background()
+
+	// support_seed.go gives the first database users a TOTP factor, the even ones a phone too, the
+	// first eight a session and the first four a refresh token: find one with all of them.
+	page, err := c.Users.List(ctx, mgmt.ListUsersParams{Q: `identities.connection:"` + tenant.DatabaseConnection + `"`, PerPage: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uid string
+	var methods []mgmt.AuthenticationMethod
+	for _, u := range page.Users {
+		ms, err := c.Users.AuthenticationMethods(ctx, u.UserID)
+		if err != nil {
+			t.Fatalf("AuthenticationMethods(%s): %v", u.UserID, err)
+		}
+		toks, err := c.Users.RefreshTokens(ctx, u.UserID)
+		if err != nil {
+			t.Fatalf("RefreshTokens(%s): %v", u.UserID, err)
+		}
+		if len(ms) == 2 && len(toks) > 0 {
+			uid, methods = u.UserID, ms
+			break
+		}
+	}
+	if uid == "" {
+		t.Fatal("no seeded user with a TOTP and a phone factor and a refresh token")
+	}
+	byType := map[string]mgmt.AuthenticationMethod{}
+	for _, m := range methods {
+		byType[m.Type] = m
+	}
+	totp, phone := byType["totp"], byType["phone"]
+	if !strings.HasPrefix(totp.ID, "totp|dev_") || !totp.Confirmed || totp.CreatedAt == nil ||
+		!strings.HasPrefix(phone.PhoneNumber, "XXXX") || phone.PreferredAuthenticationMethod != "sms" || len(phone.AuthenticationMethods) != 1 {
+		t.Errorf("methods = %+v", methods)
+	}
+	enr, err := c.Users.Enrollments(ctx, uid)
+	if err != nil || len(enr) != 2 {
+		t.Errorf("Enrollments = %+v, %v; want the two factors", enr, err)
+	}
+
+	if err := c.Users.DeleteAuthenticationMethod(ctx, uid, totp.ID); err != nil {
+		t.Fatalf("DeleteAuthenticationMethod: %v", err)
+	}
+	if ms, err := c.Users.AuthenticationMethods(ctx, uid); err != nil || len(ms) != 1 || ms[0].ID != phone.ID {
+		t.Errorf("after removing the TOTP: %+v, %v", ms, err)
+	}
+	if err := c.Users.DeleteAuthenticationMethod(ctx, uid, totp.ID); !errors.Is(err, mgmt.ErrNotFound) {
+		t.Errorf("removing it again: err = %v, want ErrNotFound", err)
+	}
+	if err := c.Users.DeleteAuthenticationMethods(ctx, uid); err != nil {
+		t.Fatalf("DeleteAuthenticationMethods: %v", err)
+	}
+	if ms, err := c.Users.AuthenticationMethods(ctx, uid); err != nil || ms == nil || len(ms) != 0 {
+		t.Errorf("after reset: %#v, %v; want an empty list", ms, err)
+	}
+	if enr, err := c.Users.Enrollments(ctx, uid); err != nil || len(enr) != 0 {
+		t.Errorf("enrollments after reset: %+v, %v", enr, err)
+	}
+	if err := c.Users.InvalidateRememberBrowser(ctx, uid); err != nil {
+		t.Errorf("InvalidateRememberBrowser: %v", err)
+	}
+	if err := c.Users.InvalidateRememberBrowser(ctx, "auth0|nobody"); !errors.Is(err, mgmt.ErrNotFound) {
+		t.Errorf("InvalidateRememberBrowser(unknown): err = %v, want ErrNotFound", err)
+	}
+
+	sessions, err := c.Users.Sessions(ctx, uid)
+	if err != nil || len(sessions) != 1 {
+		t.Fatalf("Sessions = %+v, %v; want the seeded one", sessions, err)
+	}
+	s := sessions[0]
+	if s.UserID != uid || s.Device == nil || !strings.HasPrefix(s.Device.InitialIP, "203.0.113.") || len(s.Clients) != 1 ||
+		s.ExpiresAt == nil || s.Authentication == nil || len(s.Authentication.Methods) != 1 || s.Authentication.Methods[0].Name != "pwd" {
+		t.Errorf("session = %+v", s)
+	}
+	toks, err := c.Users.RefreshTokens(ctx, uid)
+	if err != nil || len(toks) != 1 || toks[0].SessionID != s.ID || len(toks[0].ResourceServers) != 1 || toks[0].ExpiresAt != nil {
+		t.Fatalf("RefreshTokens = %+v, %v", toks, err)
+	}
+	if err := c.Users.DeleteRefreshTokens(ctx, uid); err != nil {
+		t.Fatalf("DeleteRefreshTokens: %v", err)
+	}
+	if toks, err := c.Users.RefreshTokens(ctx, uid); err != nil || len(toks) != 0 {
+		t.Errorf("refresh tokens after revoking = %+v, %v", toks, err)
+	}
+	if sessions, err := c.Users.Sessions(ctx, uid); err != nil || len(sessions) != 1 {
+		t.Errorf("revoking refresh tokens touched the sessions: %+v, %v", sessions, err)
+	}
+	if err := c.Users.DeleteSessions(ctx, uid); err != nil {
+		t.Fatalf("DeleteSessions: %v", err)
+	}
+	if sessions, err := c.Users.Sessions(ctx, uid); err != nil || len(sessions) != 0 {
+		t.Errorf("sessions after revoking = %+v, %v", sessions, err)
+	}
+	if _, err := c.Users.Sessions(ctx, "auth0|nobody"); !errors.Is(err, mgmt.ErrNotFound) {
+		t.Errorf("Sessions(unknown): err = %v, want ErrNotFound", err)
+	}
+}
+
+// TestTenantTickets: an email-verification ticket verifies the email when opened; a password-change
+// ticket leads to a working reset form, and using it sets the password (and marks the email
+// verified when asked).
+func TestTenantTickets(t *testing.T) {
+	c, srv, _ := startTenant(t)
+	ctx := context.Background()
+	a := createDBUser(t, c, "ticket.verify@example.com")
+	b := createDBUser(t, c, "ticket.reset@example.com")
+
+	link, err := c.Tickets.EmailVerification(ctx, mgmt.EmailVerificationTicket{UserID: a.UserID, TTLSec: 600})
+	if err != nil || !strings.HasPrefix(link, srv.URL+"/u/email-verification?ticket=") {
+		t.Fatalf("EmailVerification = %q, %v", link, err)
+	}
+	res, err := noRedirect().Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got, err := c.Users.Get(ctx, a.UserID); err != nil || got.EmailVerified == nil || !*got.EmailVerified {
+		t.Errorf("after opening the verification link (status %d): %+v, %v", res.StatusCode, got, err)
+	}
+
+	link, err = c.Tickets.PasswordChange(ctx, mgmt.PasswordChangeTicket{UserID: b.UserID, ResultURL: "https://app.example/done",
+		TTLSec: 600, MarkEmailAsVerified: true})
+	prefix := srv.URL + "/u/reset-password?ticket="
+	if err != nil || !strings.HasPrefix(link, prefix) {
+		t.Fatalf("PasswordChange = %q, %v", link, err)
+	}
+	res, err = noRedirect().Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(page), `name="password"`) {
+		t.Fatalf("reset form: %d %s", res.StatusCode, page)
+	}
+	secret := strings.TrimSuffix(strings.TrimPrefix(link, prefix), "#")
+	form := url.Values{"ticket": {secret}, "password": {"Brand-New-Passw0rd"}, "password_confirm": {"Brand-New-Passw0rd"}}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/u/reset-password", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	res, err = noRedirect().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusFound || !strings.HasPrefix(loc, "https://app.example/done") {
+		t.Errorf("reset submit: %d to %q", res.StatusCode, loc)
+	}
+	got, err := c.Users.Get(ctx, b.UserID)
+	if err != nil || got.LastPasswordReset == nil || got.EmailVerified == nil || !*got.EmailVerified {
+		t.Errorf("after the reset: %+v, %v; want last_password_reset set and the email verified", got, err)
+	}
+
+	if _, err := c.Tickets.PasswordChange(ctx, mgmt.PasswordChangeTicket{UserID: "auth0|nobody"}); !errors.Is(err, mgmt.ErrNotFound) {
+		t.Errorf("ticket for an unknown user: err = %v, want ErrNotFound", err)
+	}
+}
+
+// waitJob polls the job until it is done.
+func waitJob(t *testing.T, c *mgmt.Client, id string) *mgmt.Job {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		j, err := c.Jobs.Get(context.Background(), id)
+		if err != nil {
+			t.Fatalf("Jobs.Get(%s): %v", id, err)
+		}
+		if j.Done() {
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s still %s", id, j.Status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestTenantJobs: a verification-email job runs (and fails, as on a tenant without an email
+// provider); an export of a connection with more than 1,000 users is polled to completion and its
+// file downloaded with every user in it.
+func TestTenantJobs(t *testing.T) {
+	c, srv, _, st := openTenant(t, nil, nil)
+	ctx := context.Background()
+	u := createDBUser(t, c, "jobs.test@example.com")
+
+	vj, err := c.Jobs.VerificationEmail(ctx, mgmt.VerificationEmailJob{UserID: u.UserID,
+		Identity: &mgmt.JobIdentity{UserID: strings.TrimPrefix(u.UserID, "auth0|"), Provider: "auth0"}})
+	if err != nil || vj.Type != "verification_email" || vj.Status != mgmt.JobPending || !strings.HasPrefix(vj.ID, "job_") || vj.CreatedAt == nil {
+		t.Fatalf("VerificationEmail = %+v, %v", vj, err)
+	}
+	if done := waitJob(t, c, vj.ID); done.Status != mgmt.JobFailed {
+		t.Errorf("verification job ended %q, want failed (the tenant has no email provider)", done.Status)
+	}
+	if _, err := c.Jobs.Get(ctx, "job_DoesNotExist0000"); !errors.Is(err, mgmt.ErrNotFound) {
+		t.Errorf("Jobs.Get(missing): err = %v, want ErrNotFound", err)
+	}
+
+	// Past the 1,000 a search can page through.
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	bulk := make([]store.User, 1000)
+	for i := range bulk {
+		bulk[i] = store.User{ID: fmt.Sprintf("auth0|bulk%06d", i), Connection: tenant.DatabaseConnection, Provider: "auth0",
+			Email: fmt.Sprintf("bulk%06d@example.com", i), Name: fmt.Sprintf("Bulk, \"User\" %d", i),
+			AppMetadata: json.RawMessage(`{"plan":"gold"}`), CreatedAt: now, UpdatedAt: now}
+	}
+	if err := st.CreateUsers(ctx, bulk); err != nil {
+		t.Fatal(err)
+	}
+	_, want, err := st.ListUsers(ctx, store.Query{Expr: store.Term{Field: "identities.connection", Value: tenant.DatabaseConnection}, Limit: 1})
+	if err != nil || want <= 1000 {
+		t.Fatalf("users in the connection: %d, %v", want, err)
+	}
+	conns, err := c.Connections.List(ctx, mgmt.ListConnectionsParams{Name: tenant.DatabaseConnection})
+	if err != nil || len(conns.Connections) != 1 {
+		t.Fatal(conns, err)
+	}
+	ej, err := c.Jobs.UsersExport(ctx, mgmt.UsersExportJob{ConnectionID: conns.Connections[0].ID, Format: "csv",
+		Fields: []mgmt.ExportField{{Name: "user_id"}, {Name: "email"}, {Name: "name"}, {Name: "app_metadata.plan", ExportAs: "plan"}}})
+	if err != nil || ej.Type != "users_export" || ej.Connection != tenant.DatabaseConnection || ej.Format != "csv" || len(ej.Fields) != 4 {
+		t.Fatalf("UsersExport = %+v, %v", ej, err)
+	}
+	done := waitJob(t, c, ej.ID)
+	if done.Status != mgmt.JobCompleted || !strings.HasPrefix(done.Location, srv.URL+"/") || done.PercentageDone == nil || *done.PercentageDone != 100 {
+		t.Fatalf("export job = %+v", done)
+	}
+	rc, err := c.Jobs.Download(ctx, done)
+	if err != nil {
+		t.Fatalf("Download: %v", err)
+	}
+	rows, err := csv.NewReader(rc).ReadAll()
+	rc.Close()
+	if err != nil {
+		t.Fatalf("reading the CSV: %v", err)
+	}
+	if len(rows) != want+1 || !reflect.DeepEqual(rows[0], []string{"user_id", "email", "name", "plan"}) {
+		t.Fatalf("CSV has %d rows (header %q), want a header and %d users", len(rows), rows[0], want)
+	}
+	byID := map[string][]string{}
+	for _, r := range rows[1:] {
+		byID[r[0]] = r
+	}
+	if r := byID["auth0|bulk000999"]; len(r) != 4 || r[1] != "bulk000999@example.com" || r[2] != `Bulk, "User" 999` || r[3] != "gold" {
+		t.Errorf("row of a bulk user = %q", r)
+	}
+	if r := byID[u.UserID]; len(r) != 4 || r[1] != "jobs.test@example.com" {
+		t.Errorf("row of the created user = %q", r)
+	}
+
+	// A JSON export: one object per line, the limit honoured.
+	jj, err := c.Jobs.UsersExport(ctx, mgmt.UsersExportJob{Format: "json", Limit: 5, Fields: []mgmt.ExportField{{Name: "email"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err = c.Jobs.Download(ctx, waitJob(t, c, jj.ID))
+	if err != nil {
+		t.Fatalf("Download(json): %v", err)
+	}
+	defer rc.Close()
+	dec := json.NewDecoder(rc)
+	n := 0
+	for dec.More() {
+		var obj map[string]string
+		if err := dec.Decode(&obj); err != nil || !strings.Contains(obj["email"], "@") {
+			t.Fatalf("line %d: %v %v", n, obj, err)
+		}
+		n++
+	}
+	if n != 5 {
+		t.Errorf("JSON export has %d lines, want 5", n)
 	}
 }
