@@ -241,7 +241,8 @@ func (t *Tenant) runExport(ctx context.Context, j store.Job, fields []exportFiel
 }
 
 // exportUsers streams the users (of the job's connection, ordered by user id, at most Limit) into a
-// gzipped file: CSV with a header row of the column names, or one JSON object per line.
+// gzipped file: CSV with a header row of the column names, or one JSON object per line. Users are
+// read exportBatch at a time with a user-id cursor (store.Query.After).
 func (t *Tenant) exportUsers(ctx context.Context, j store.Job, fields []exportField) ([]byte, int, error) {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -305,7 +306,9 @@ func (t *Tenant) exportUsers(ctx context.Context, j store.Job, fields []exportFi
 		if len(users) < q.Limit {
 			break
 		}
-		q.Offset += len(users)
+		// Keyset paging: the next batch starts after the last user id, so each batch costs the same
+		// however deep the export is (offset paging would re-walk every earlier user: quadratic).
+		q.After = users[len(users)-1].ID
 	}
 	if cw != nil {
 		cw.Flush()

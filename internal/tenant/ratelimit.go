@@ -134,8 +134,9 @@ func (b *bucket) take() decision {
 // rateLimited applies the bucket to every /api/v2 request (authenticated or not, as Auth0 counts
 // calls) and sets x-ratelimit-limit, x-ratelimit-remaining and x-ratelimit-reset (absolute Unix
 // seconds) on each response. Over the limit it answers 429 with Auth0's global-limit body and a
-// Retry-After in whole seconds (rounded up), which both go-auth0 versions read first (contract §7).
-func rateLimited(b *bucket, next http.Handler) http.Handler {
+// Retry-After in whole seconds (rounded up), which both go-auth0 versions read first (contract §7),
+// and calls limited (which logs the api_limit event) before answering.
+func rateLimited(b *bucket, limited func(r *http.Request), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, "/api/v2/") {
 			next.ServeHTTP(w, r)
@@ -148,6 +149,7 @@ func rateLimited(b *bucket, next http.Handler) http.Handler {
 		h.Set("X-Ratelimit-Reset", strconv.FormatInt(d.reset, 10))
 		if !d.ok {
 			h.Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(d.retryAfter.Seconds())))))
+			limited(r)
 			writeAPIError(w, errGlobalLimit)
 			return
 		}
@@ -158,3 +160,31 @@ func rateLimited(b *bucket, next http.Handler) http.Handler {
 // errGlobalLimit is Auth0's tenant-wide 429 (contract §6.2).
 var errGlobalLimit = &apiError{Status: http.StatusTooManyRequests, Code: "too_many_requests",
 	Message: "Global limit has been reached"}
+
+// limitLog throttles the api_limit log events: at most one per second of the tenant clock. A client
+// hammering the API past its limit must not turn every refused call into a synchronous disk write (the
+// store commits with fsync); one event per second still shows when and from where the limit was hit.
+// Auth0's own throttling of these events is not documented [I].
+type limitLog struct {
+	mu   sync.Mutex
+	last time.Time
+}
+
+// logRateLimit writes an "api_limit" event, "Global limit has been reached" as Auth0 does (contract
+// §6.2), with the caller's ip, hostname and user agent and the refused method and path, unless one was
+// written less than a second ago. The caller's token is not verified at this point, so no client id
+// or name is claimed.
+func (t *Tenant) logRateLimit(r *http.Request) {
+	now := t.now()
+	t.limitLog.mu.Lock()
+	if !t.limitLog.last.IsZero() && now.Sub(t.limitLog.last) < time.Second {
+		t.limitLog.mu.Unlock()
+		return
+	}
+	t.limitLog.last = now
+	t.limitLog.mu.Unlock()
+	e := requestEvent(r, "api_limit")
+	e.Description = strp(errGlobalLimit.Message)
+	e.Details, _ = marshal(map[string]string{"method": r.Method, "path": r.URL.Path})
+	t.writeLog(r.Context(), e)
+}

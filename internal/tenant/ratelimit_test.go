@@ -1,9 +1,13 @@
 package tenant
 
 import (
+	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/userdesk/userdesk/internal/tenant/store"
 )
 
 func TestParseRateLimit(t *testing.T) {
@@ -102,5 +106,56 @@ func TestRateLimitOffStillSendsHeaders(t *testing.T) {
 		if err != nil || reset < e.clock.Now().Unix() {
 			t.Fatalf("x-ratelimit-reset %q", r.header.Get("X-Ratelimit-Reset"))
 		}
+	}
+}
+
+// TestRateLimitWritesAPILimitEvent: a 429 from the limiter leaves an "api_limit" event "Global limit
+// has been reached" in the tenant log (contract §6.2), at most one per second however many calls are
+// refused, and a later second's 429 writes another.
+func TestRateLimitWritesAPILimitEvent(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.RateLimit = RateLimit{Rate: 2, Burst: 2} })
+	tok := e.admin()
+	apiLimitEvents := func() []store.LogEvent {
+		t.Helper()
+		evs, _, err := e.st.ListLogs(t.Context(), store.LogQuery{Expr: store.Term{Field: "type", Value: "api_limit"}, NoTotal: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+	expect(t, e.do("GET", "/api/v2/users?per_page=1", tok, nil), 200, "")
+	expect(t, e.do("GET", "/api/v2/users?per_page=1", tok, nil), 200, "")
+	if n := len(apiLimitEvents()); n != 0 {
+		t.Fatalf("%d api_limit events before any 429", n)
+	}
+	for range 5 {
+		expect(t, e.do("GET", "/api/v2/roles", tok, nil), 429, "")
+	}
+	evs := apiLimitEvents()
+	if len(evs) != 1 {
+		t.Fatalf("%d api_limit events after five 429s within a second, want 1", len(evs))
+	}
+	ev := evs[0]
+	if ev.Description == nil || *ev.Description != "Global limit has been reached" || ev.IP == nil || *ev.IP != "127.0.0.1" ||
+		!ev.Date.Equal(e.clock.Now().UTC().Truncate(time.Millisecond)) || !strings.Contains(string(ev.Details), `"path":"/api/v2/roles"`) {
+		t.Errorf("api_limit event = %+v, details %s", ev, ev.Details)
+	}
+	if ev.ClientID != nil {
+		t.Errorf("api_limit event claims client %q from an unverified token", *ev.ClientID)
+	}
+	// A second later the bucket has two tokens again: spend them, and the next 429 is logged anew.
+	e.clock.Advance(time.Second)
+	expect(t, e.do("GET", "/api/v2/users?per_page=1", tok, nil), 200, "")
+	expect(t, e.do("GET", "/api/v2/users?per_page=1", tok, nil), 200, "")
+	expect(t, e.do("GET", "/api/v2/users?per_page=1", tok, nil), 429, "")
+	if n := len(apiLimitEvents()); n != 2 {
+		t.Errorf("%d api_limit events after a 429 in a later second, want 2", n)
+	}
+	// The event is readable through the Management API like any other.
+	e.clock.Advance(time.Second)
+	r := e.do("GET", "/api/v2/logs?q="+url.QueryEscape(`type:"api_limit"`), e.mintToken("read:logs"), nil)
+	expect(t, r, 200, "")
+	if !strings.Contains(string(r.body), `"type":"api_limit"`) || !strings.Contains(string(r.body), `"description":"Global limit has been reached"`) {
+		t.Errorf("GET /api/v2/logs?q=type:api_limit = %s", r.body)
 	}
 }

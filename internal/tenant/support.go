@@ -42,6 +42,9 @@ func (t *Tenant) registerSupportRoutes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v2/roles/{id}", t.api(t.deleteRole, "delete:roles"))
 	mux.Handle("GET /api/v2/roles/{id}/users", t.api(t.listRoleUsers, "read:users", "read:roles", "read:role_members"))
 	mux.Handle("POST /api/v2/roles/{id}/users", t.api(t.addRoleUsers, "update:roles", "create:role_members"))
+	mux.Handle("GET /api/v2/roles/{id}/permissions", t.api(t.listRolePermissions, "read:roles"))
+	mux.Handle("POST /api/v2/roles/{id}/permissions", t.api(t.addRolePermissions, "update:roles"))
+	mux.Handle("DELETE /api/v2/roles/{id}/permissions", t.api(t.removeRolePermissions, "update:roles"))
 	mux.Handle("GET /api/v2/users/{id}/roles", t.api(t.listUserRoles, "read:users", "read:roles", "read:role_members"))
 	mux.Handle("POST /api/v2/users/{id}/roles", t.api(t.assignUserRoles, "update:users", "create:role_members"))
 	mux.Handle("DELETE /api/v2/users/{id}/roles", t.api(t.removeUserRoles, "update:users", "delete:role_members"))
@@ -322,6 +325,8 @@ var apiDescriptions = map[string]string{
 	"PATCH /api/v2/roles/{id}":                                                "Update a role",
 	"DELETE /api/v2/roles/{id}":                                               "Delete a role",
 	"POST /api/v2/roles/{id}/users":                                           "Assign users to a role",
+	"POST /api/v2/roles/{id}/permissions":                                     "Associate permissions with a role",
+	"DELETE /api/v2/roles/{id}/permissions":                                   "Remove permissions from a role",
 	"POST /api/v2/users/{id}/roles":                                           "Assign roles to a user",
 	"DELETE /api/v2/users/{id}/roles":                                         "Removes roles from a user",
 	"POST /api/v2/users/{id}/permissions":                                     "Assign Permissions to a User",

@@ -117,6 +117,27 @@ func TestRolesAndPermissions(t *testing.T) {
 	bad := map[string]any{"permissions": []map[string]string{{"resource_server_identifier": "https://api.example.com/", "permission_name": "fly"}}}
 	expect(t, e.do("POST", "/api/v2/users/"+uid+"/permissions", admin, bad), http.StatusBadRequest, "")
 
+	// Role permissions: listed without sources, granted (201 {}) and removed (200 {}) over HTTP, and
+	// what a role grants shows up in its members' permissions.
+	rp := "/api/v2/roles/" + id + "/permissions"
+	readOrders := `{"permission_name":"read:orders","description":"Read orders","resource_server_name":"Example","resource_server_identifier":"https://api.example.com/"}`
+	refund := `{"permission_name":"refund:orders","description":"Refund","resource_server_name":"Example","resource_server_identifier":"https://api.example.com/"}`
+	expect(t, e.do("GET", rp, admin, nil), http.StatusOK, `[`+readOrders+`]`)
+	expect(t, e.do("POST", rp, admin, perm), http.StatusCreated, "{}")
+	expect(t, e.do("GET", rp+"?include_totals=true&per_page=1&page=1", admin, nil), http.StatusOK, `{"permissions":[`+refund+`],"start":1,"limit":1,"total":2}`)
+	r = e.do("GET", "/api/v2/users/"+uid+"/permissions", admin, nil)
+	if !strings.Contains(string(r.body), `"permission_name":"refund:orders"`) {
+		t.Errorf("a role member's permissions lack the role's new refund:orders: %s", r.body)
+	}
+	expect(t, e.do("DELETE", rp, admin, map[string]any{"permissions": []map[string]string{{"resource_server_identifier": "https://api.example.com/", "permission_name": "read:orders"}}}), http.StatusOK, "{}")
+	expect(t, e.do("GET", rp, admin, nil), http.StatusOK, `[`+refund+`]`)
+	expect(t, e.do("POST", rp, admin, bad), http.StatusBadRequest, "")
+	expect(t, e.do("POST", rp, admin, map[string]any{"permissions": []map[string]string{{"resource_server_identifier": "https://nowhere/", "permission_name": "x"}}}), http.StatusNotFound, "")
+	expect(t, e.do("POST", rp, admin, map[string]any{"permissions": []map[string]string{}}), http.StatusBadRequest, "")
+	expect(t, e.do("GET", "/api/v2/roles/rol_missing/permissions", admin, nil), http.StatusNotFound, `{"statusCode":404,"error":"Not Found","message":"The role does not exist."}`)
+	expect(t, e.do("POST", "/api/v2/roles/rol_missing/permissions", admin, perm), http.StatusNotFound, "")
+	expect(t, e.do("DELETE", "/api/v2/roles/rol_missing/permissions", admin, perm), http.StatusNotFound, "")
+
 	expect(t, e.do("DELETE", "/api/v2/roles/"+id, admin, nil), http.StatusOK, "{}")
 	expect(t, e.do("GET", "/api/v2/roles/"+id, admin, nil), http.StatusNotFound, `{"statusCode":404,"error":"Not Found","message":"The role does not exist."}`)
 	expect(t, e.do("GET", "/api/v2/users/"+uid+"/permissions", admin, nil), http.StatusOK, "[]")
@@ -428,6 +449,21 @@ func TestUsersExportJob(t *testing.T) {
 	if len(rows)-1 != want {
 		t.Errorf("%d users exported, want all %d of the connection", len(rows)-1, want)
 	}
+	// Every user of the connection exactly once, in user-id order, across the batches of 1,000.
+	all, _, err := e.st.ListUsers(t.Context(), store.Query{Expr: store.Term{Field: "identities.connection", Value: DatabaseConnection}, NoTotal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantIDs, gotIDs []string
+	for _, u := range all {
+		wantIDs = append(wantIDs, u.ID)
+	}
+	for _, row := range rows[1:] {
+		gotIDs = append(gotIDs, row[0])
+	}
+	if !slices.Equal(gotIDs, wantIDs) {
+		t.Errorf("exported ids (%d) differ from the connection's users in id order (%d)", len(gotIDs), len(wantIDs))
+	}
 	found := false
 	for _, row := range rows[1:] {
 		if row[0] == "auth0|export00007" {
@@ -462,6 +498,21 @@ func TestUsersExportJob(t *testing.T) {
 		if m["user_id"] == nil {
 			t.Errorf("line %s lacks user_id", l)
 		}
+	}
+	// A limit past the first batch: exactly the first 1,100 users, in order.
+	r = e.do("POST", "/api/v2/jobs/users-exports", admin, map[string]any{"connection_id": conn.ID, "format": "csv", "limit": 1100,
+		"fields": []map[string]string{{"name": "user_id"}}})
+	mustUnmarshal(t, r.body, &job)
+	e.tn.waitJobs()
+	r = e.do("GET", "/api/v2/jobs/"+job["id"].(string), admin, nil)
+	mustUnmarshal(t, r.body, &job)
+	rows = csvRows(t, download(t, job["location"].(string)))
+	gotIDs = gotIDs[:0]
+	for _, row := range rows[1:] {
+		gotIDs = append(gotIDs, row[0])
+	}
+	if !slices.Equal(gotIDs, wantIDs[:1100]) {
+		t.Errorf("limit 1100 exported %d ids; want the first 1100 in id order", len(gotIDs))
 	}
 	expect(t, e.do("POST", "/api/v2/jobs/users-exports", admin, map[string]any{"format": "csv", "fields": []map[string]string{{"name": "app_metadata"}}}), http.StatusBadRequest, "")
 	expect(t, e.do("POST", "/api/v2/jobs/users-exports", admin, map[string]any{"format": "xml"}), http.StatusBadRequest, "")

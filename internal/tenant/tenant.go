@@ -101,6 +101,7 @@ type Tenant struct {
 	audience string
 	keys     *keyring
 	limiter  *bucket
+	limitLog limitLog // throttles api_limit events (ratelimit.go)
 	// dummyHash is a bcrypt hash of a random string, compared against when no user matches.
 	dummyHash []byte
 
@@ -211,7 +212,7 @@ func (t *Tenant) routes() http.Handler {
 	})
 
 	// Every /api/v2 response, 401s and 404s included, passes the tenant-wide rate limit.
-	return securityHeaders(rateLimited(t.limiter, mux))
+	return securityHeaders(rateLimited(t.limiter, t.logRateLimit, mux))
 }
 
 // securityHeaders sets the headers every tenant response carries.

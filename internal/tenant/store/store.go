@@ -53,9 +53,18 @@ type User struct {
 
 // Query selects users. Expr nil matches everyone.
 type Query struct {
-	Expr    Expr
-	Sort    string // a user field name such as "created_at" or "email"; empty = by user id
-	Desc    bool
+	Expr Expr
+	// Sort is a user field: user_id, created_at, updated_at, last_login, logins_count, email, name,
+	// given_name, family_name, nickname or username; empty = by user id. Text fields sort by their
+	// lower-cased value; the user id breaks ties, in the same direction.
+	Sort string
+	Desc bool
+	// After, when not empty, is a keyset cursor: only users whose id sorts after it (greater, or
+	// smaller when Desc) are returned, so a caller walking every user reads each page in time that does
+	// not grow with its position. It requires the user-id order (Sort "" or "user_id"); with another
+	// Sort it is ErrUnsupportedQuery. Offset still applies, after the cursor, and the total counts
+	// the matches after the cursor.
+	After   string
 	Offset  int
 	Limit   int // 0 = no limit
 	NoTotal bool
@@ -64,11 +73,20 @@ type Query struct {
 // Expr is a boolean filter over users: Term, Range, Exists, And, Or, Not.
 type Expr interface{ isExpr() }
 
-// Term matches Field against Value. Field is an Auth0 search field: email, name, given_name,
-// family_name, nickname, username, user_id, phone_number, identities.connection,
-// identities.provider, blocked, email_verified, logins_count, user_metadata.<key>,
-// app_metadata.<key>. email, name, given_name, family_name and nickname compare case-insensitively,
-// everything else exactly. Prefix means "Value*"; Contains means "*Value*"; Suffix means "*Value".
+// Term matches Field against Value. Field is an Auth0 search field:
+//
+//   - text: email, name, given_name, family_name, nickname (these five case-insensitively), username,
+//     user_id, phone_number, last_ip, identities.connection, identities.provider (case-sensitively);
+//     Prefix means "Value*", Suffix "*Value", Contains "*Value*";
+//   - booleans: blocked, email_verified, phone_verified ("true" or "false"; a never-set blocked or
+//     phone_verified matches neither);
+//   - logins_count (an integer, exact);
+//   - user_metadata.<path> and app_metadata.<path> (dot-separated keys; exact and case-sensitive, no
+//     wildcards): the value matches an equal JSON string, an equal number, or true/false; at an array
+//     any element may match, and one array of objects along the path is looked through
+//     (user_metadata.addresses.city matches {"addresses":[{"city":"Paris"}]}).
+//
+// Any other field, a wildcard on a non-text field or a malformed value is ErrUnsupportedQuery.
 type Term struct {
 	Field    string
 	Value    string

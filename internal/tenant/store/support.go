@@ -252,6 +252,10 @@ type SupportStore interface {
 	// UserPermissions returns the direct and role-given permissions of the user, ordered by resource
 	// server identifier then permission name, one entry per permission with all its sources.
 	UserPermissions(ctx context.Context, userID string) ([]UserPermission, error)
+	// RolePermissions returns the permissions of the role ordered by resource server identifier then
+	// permission name, with descriptions and server names as UserPermissions gives them and no
+	// Sources; an empty non-nil slice when it has none, ErrNotFound for an unknown role.
+	RolePermissions(ctx context.Context, roleID string) ([]UserPermission, error)
 
 	// --- logs ---
 

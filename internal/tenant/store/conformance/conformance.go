@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ListUsersSearch", testListUsersSearch},
 		{"ListUsersUnsupported", testListUsersUnsupported},
 		{"ListUsersSortAndPage", testListUsersSortAndPage},
+		{"ListUsersKeyset", testListUsersKeyset},
 		{"Connections", testConnections},
 		{"Clients", testClients},
 		{"ClientGrants", testClientGrants},
@@ -474,6 +475,8 @@ func searchFixture() []store.User {
 			u.Email, u.Name, u.GivenName, u.FamilyName, u.Nickname = "Jane@Example.com", "Jane Doe", "Jane", "Doe", "JD"
 			u.Username, u.LoginsCount, u.EmailVerified = "JSmith", 3, true
 			u.PhoneNumber = "+15550001"
+			u.PhoneVerified = ptr(true)
+			u.LastIP = "203.0.113.7"
 			u.Blocked = ptr(true)
 			u.CreatedAt = time.Date(2023, 1, 10, 8, 0, 0, 0, time.UTC)
 			u.LastLogin = ptr(time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC))
@@ -484,14 +487,18 @@ func searchFixture() []store.User {
 			u.Email, u.Name, u.GivenName, u.FamilyName, u.Nickname = "john.doe@example.org", "John Doe", "John", "Doe", "johnny"
 			u.Username, u.LoginsCount = "jsmith", 5
 			u.Blocked = ptr(false)
+			u.PhoneNumber, u.PhoneVerified = "+15550002", ptr(false)
+			u.LastIP = "2001:db8::1"
 			u.CreatedAt = time.Date(2023, 1, 10, 23, 59, 59, 999_000_000, time.UTC)
-			u.UserMetadata = json.RawMessage(`{"plan":"Gold","address":"Paris"}`)
+			u.UserMetadata = json.RawMessage(`{"plan":"Gold","address":"Paris","addresses":[{"city":"Rome","zip":"00100"},{"city":"Oslo","tags":["home","work"]}]}`)
 			u.AppMetadata = json.RawMessage(`{"admin":false,"level":42.5}`)
 		}),
 		mk("auth0|03", func(u *store.User) {
 			u.Email, u.Name, u.Nickname = "zoe@example.com", "Zoë Ålund", "zoë"
 			u.LoginsCount = 2
+			u.LastIP = "203.0.113.70"
 			u.CreatedAt = time.Date(2023, 1, 11, 0, 0, 0, 0, time.UTC)
+			u.AppMetadata = json.RawMessage(`{"addresses":[{"city":"Paris"}],"contacts":[{"emails":["a@example.com","b@example.com"]}]}`)
 			u.LastLogin = ptr(time.Date(2023, 2, 1, 0, 0, 0, 0, time.UTC))
 		}),
 		mk("google-oauth2|04", func(u *store.User) {
@@ -562,6 +569,21 @@ func testListUsersSearch(t *testing.T, s store.Store) {
 		{"metadata string that looks like a number", term("app_metadata.code", "42"), []string{u1}},
 		{"metadata float", term("app_metadata.level", "42.5"), []string{u2}},
 		{"metadata missing key", term("app_metadata.nothing", "x"), nil},
+		{"metadata array of objects", term("user_metadata.addresses.city", "Oslo"), []string{u2}},
+		{"metadata array of objects, any element", term("user_metadata.addresses.zip", "00100"), []string{u2}},
+		{"metadata array of objects is case-sensitive", term("user_metadata.addresses.city", "oslo"), nil},
+		{"metadata array of objects, array leaf", term("user_metadata.addresses.tags", "work"), []string{u2}},
+		{"metadata array of objects in app_metadata", term("app_metadata.addresses.city", "Paris"), []string{u3}},
+		{"metadata array of objects, then array", term("app_metadata.contacts.emails", "b@example.com"), []string{u3}},
+		{"metadata object is not an array of objects", term("user_metadata.address.city", "Oslo"), nil},
+		{"last_ip exact", term("last_ip", "203.0.113.7"), []string{u1}},
+		{"last_ip exact IPv6", term("last_ip", "2001:db8::1"), []string{u2}},
+		{"last_ip prefix", store.Term{Field: "last_ip", Value: "203.0.113.", Prefix: true}, []string{u1, u3}},
+		{"exists last_ip", store.Exists{Field: "last_ip"}, []string{u1, u2, u3}},
+		{"phone_verified true", term("phone_verified", "true"), []string{u1}},
+		{"phone_verified false excludes never-set", term("phone_verified", "false"), []string{u2}},
+		{"not phone_verified includes never-set", store.Not{X: term("phone_verified", "true")}, []string{u2, u3, g4}},
+		{"exists phone_verified", store.Exists{Field: "phone_verified"}, []string{u1, u2}},
 		{"and", store.And{term("family_name", "doe"), term("blocked", "true")}, []string{u1}},
 		{"or", store.Or{term("nickname", "zoë"), term("username", "jsmith")}, []string{u2, u3}},
 		{"not", store.Not{X: term("family_name", "doe")}, []string{u3, g4}},
@@ -593,7 +615,7 @@ func testListUsersSearch(t *testing.T, s store.Store) {
 		{"not exists logins_count", store.Not{X: store.Exists{Field: "logins_count"}}, []string{g4}},
 		{"exists metadata key", store.Exists{Field: "user_metadata.tags"}, []string{u1}},
 		{"exists app_metadata key", store.Exists{Field: "app_metadata.admin"}, []string{u1, u2, g4}},
-		{"exists phone_number", store.Exists{Field: "phone_number"}, []string{u1}},
+		{"exists phone_number", store.Exists{Field: "phone_number"}, []string{u1, u2}},
 		{"exists nickname", store.Exists{Field: "nickname"}, []string{u1, u2, u3}},
 	}
 	for _, tc := range cases {
@@ -635,6 +657,8 @@ func testListUsersUnsupported(t *testing.T, s store.Store) {
 		{"bad boolean", store.Query{Expr: store.Term{Field: "blocked", Value: "yes"}}},
 		{"sort by unknown field", store.Query{Sort: "favourite_colour"}},
 		{"sort by metadata", store.Query{Sort: "user_metadata.plan"}},
+		{"cursor with another order", store.Query{Sort: "email", After: "auth0|a"}},
+		{"wildcard on phone_verified", store.Query{Expr: store.Term{Field: "phone_verified", Value: "tr", Prefix: true}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -656,6 +680,8 @@ func testListUsersSortAndPage(t *testing.T, s store.Store) {
 		u.Name = fmt.Sprintf("name %02d", (i*13)%n)
 		u.Nickname = fmt.Sprintf("nick%02d", (i*17)%n)
 		u.Username = fmt.Sprintf("login%02d", (i*19)%n)
+		u.GivenName = fmt.Sprintf("Given%02d", (i*3)%7)
+		u.FamilyName = fmt.Sprintf("family%02d", (i*5)%6)
 		u.CreatedAt = base.Add(time.Duration(i/3) * time.Minute)
 		u.UpdatedAt = base.Add(time.Duration(n-i) * time.Second)
 		u.LastLogin = ptr(base.Add(time.Duration((i*3)%n) * time.Hour))
@@ -676,6 +702,8 @@ func testListUsersSortAndPage(t *testing.T, s store.Store) {
 		"name":         func(u store.User) string { return u.Name },
 		"nickname":     func(u store.User) string { return u.Nickname },
 		"username":     func(u store.User) string { return u.Username },
+		"given_name":   func(u store.User) string { return strings.ToLower(u.GivenName) },
+		"family_name":  func(u store.User) string { return strings.ToLower(u.FamilyName) },
 	}
 	for field, key := range keys {
 		for _, desc := range []bool{false, true} {
@@ -755,6 +783,72 @@ func testListUsersSortAndPage(t *testing.T, s store.Store) {
 			t.Errorf("page = %v, want %v", userIDs(page), userIDs(want[1:4]))
 		}
 	})
+}
+
+// testListUsersKeyset walks more than 1,000 users with the After cursor, as the export job does: every
+// user exactly once, in user-id order (both directions), also under a filter and with Offset.
+func testListUsersKeyset(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const n = 1250
+	us := make([]store.User, n)
+	for i := range us {
+		// Ids are not in creation order.
+		us[i] = dbUser(fmt.Sprintf("k%05d", (i*7)%n), fmt.Sprintf("k%05d@example.com", i))
+		us[i].LoginsCount = i % 3
+	}
+	if err := s.CreateUsers(ctx, us); err != nil {
+		t.Fatalf("CreateUsers: %v", err)
+	}
+	walk := func(t *testing.T, q store.Query, page int) []string {
+		t.Helper()
+		var ids []string
+		for calls := 0; ; calls++ {
+			if calls > n {
+				t.Fatalf("walk did not end")
+			}
+			q.Limit = page
+			got, _, err := s.ListUsers(ctx, q)
+			if err != nil {
+				t.Fatalf("ListUsers(After %q): %v", q.After, err)
+			}
+			ids = append(ids, userIDs(got)...)
+			if len(got) < page {
+				return ids
+			}
+			q.After = got[len(got)-1].ID
+		}
+	}
+	all := userIDs(us)
+	slices.Sort(all)
+	for _, page := range []int{1000, 333} {
+		if got := walk(t, store.Query{NoTotal: true}, page); !slices.Equal(got, all) {
+			t.Errorf("ascending walk in pages of %d: %d ids, first %v; want all %d in order", page, len(got), got[:min(3, len(got))], n)
+		}
+		desc := slices.Clone(all)
+		slices.Reverse(desc)
+		if got := walk(t, store.Query{Desc: true, Sort: "user_id", NoTotal: true}, page); !slices.Equal(got, desc) {
+			t.Errorf("descending walk in pages of %d: %d ids; want all %d in reverse order", page, len(got), n)
+		}
+	}
+	var ones []string
+	for _, u := range us {
+		if u.LoginsCount == 1 {
+			ones = append(ones, u.ID)
+		}
+	}
+	slices.Sort(ones)
+	if got := walk(t, store.Query{Expr: store.Term{Field: "logins_count", Value: "1"}}, 100); !slices.Equal(got, ones) {
+		t.Errorf("filtered walk: %d ids, want %d", len(got), len(ones))
+	}
+	// The total counts the matches after the cursor; Offset skips past it.
+	page, total, err := s.ListUsers(ctx, store.Query{After: all[99], Offset: 10, Limit: 5})
+	if err != nil || !slices.Equal(userIDs(page), all[110:115]) || total != n-100 {
+		t.Errorf("After all[99], Offset 10 = %v, total %d, %v; want %v, total %d", userIDs(page), total, err, all[110:115], n-100)
+	}
+	// A cursor past the last id ends the walk.
+	if page, _, err := s.ListUsers(ctx, store.Query{After: all[n-1], Limit: 10}); err != nil || len(page) != 0 {
+		t.Errorf("After the last id = %v, %v; want nothing", userIDs(page), err)
+	}
 }
 
 func testConnections(t *testing.T, s store.Store) {

@@ -198,6 +198,21 @@ func testPermissions(t *testing.T, s store.Store) {
 	if err != nil || !reflect.DeepEqual(perms, want) {
 		t.Errorf("UserPermissions = %+v, %v\nwant %+v", perms, err, want)
 	}
+	rp, err := s.RolePermissions(ctx, "rol_w")
+	wantRP := []store.UserPermission{{Permission: write, Description: "Write things", ResourceServerName: "Example API v2"}}
+	if err != nil || !reflect.DeepEqual(rp, wantRP) {
+		t.Errorf("RolePermissions = %+v, %v; want %+v", rp, err, wantRP)
+	}
+	mustDo(t, "AddRolePermissions (a second, and a duplicate)", s.AddRolePermissions(ctx, "rol_w", []store.Permission{read, write}))
+	if rp, _ := s.RolePermissions(ctx, "rol_w"); len(rp) != 2 || rp[0].Permission != read || rp[1].Permission != write {
+		t.Errorf("RolePermissions after adding read:things = %+v; want read then write, once each", rp)
+	}
+	mustDo(t, "CreateRole", s.CreateRole(ctx, store.Role{ID: "rol_e", Name: "empty"}))
+	if rp, err := s.RolePermissions(ctx, "rol_e"); err != nil || rp == nil || len(rp) != 0 {
+		t.Errorf("RolePermissions of a role without any = %#v, %v; want empty non-nil", rp, err)
+	}
+	_, err = s.RolePermissions(ctx, "rol_ghost")
+	wantErr(t, "RolePermissions unknown role", err, store.ErrNotFound)
 	mustDo(t, "RemoveUserPermissions", s.RemoveUserPermissions(ctx, "auth0|p1", []store.Permission{write, read}))
 	mustDo(t, "RemoveRolePermissions", s.RemoveRolePermissions(ctx, "rol_w", []store.Permission{read}))
 	perms, _ = s.UserPermissions(ctx, "auth0|p1")

@@ -119,13 +119,14 @@ var migrations = []migration{
 			)`,
 		},
 	},
-	supportMigration, // version 2, support_schema.go
+	supportMigration,   // version 2, support_schema.go
+	userCountMigration, // version 3, count_schema.go
 }
 
-// migrate applies, in one write transaction, every migration newer than the recorded version. It is
-// idempotent: reopening an up-to-date database changes nothing. A database written by a newer build
-// (a version this build does not know) is refused rather than used with a schema it cannot read.
-func migrate(ctx context.Context, w *sql.DB) error {
+// migrate applies, in one write transaction, every step of migrations newer than the recorded version.
+// It is idempotent: reopening an up-to-date database changes nothing. A database written by a newer
+// build (a version this build does not know) is refused rather than used with a schema it cannot read.
+func migrate(ctx context.Context, w *sql.DB, migrations []migration) error {
 	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: begin: %w", err)

@@ -368,7 +368,8 @@ func (b *whereBuilder) exists(field string) (string, error) {
 var sortCols = map[string]string{
 	"created_at": "created_at", "updated_at": "updated_at", "email": "email_lc", "name": "name_lc",
 	"user_id": "id", "last_login": "last_login", "logins_count": "logins_count",
-	"nickname": "nickname_lc", "username": "username",
+	"nickname": "nickname_lc", "username": "username", "given_name": "given_name_lc",
+	"family_name": "family_name_lc",
 }
 
 // orderBy returns the ORDER BY clause: the sort field, then the user id in the same direction so

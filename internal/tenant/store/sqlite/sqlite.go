@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -32,6 +33,9 @@ const busyTimeoutMS = 10000
 type Store struct {
 	w *sql.DB
 	r *sql.DB
+	// probes counts ListUsers order-scan probes (users.go probePage) that answered the page and that
+	// gave up, so tests can prove both plans run.
+	probes struct{ hit, miss atomic.Int64 }
 }
 
 // Open opens (creating when missing) the database file at path and applies pending migrations.
@@ -40,6 +44,11 @@ type Store struct {
 // pool would each see a different, empty database. Tests use a file in t.TempDir(). ":memory:", file:
 // URIs and paths containing '?' are rejected.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return open(ctx, path, migrations)
+}
+
+// open is Open with the migration steps to apply (tests open older schemas).
+func open(ctx context.Context, path string, steps []migration) (*Store, error) {
 	if path == "" || strings.HasPrefix(path, ":memory:") || strings.HasPrefix(path, "file:") || strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("sqlite: open %q: a plain database file path is required", path)
 	}
@@ -60,7 +69,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	if err := migrate(ctx, w); err != nil {
+	if err := migrate(ctx, w, steps); err != nil {
 		w.Close()
 		return nil, err
 	}

@@ -324,34 +324,7 @@ func (s *Store) UserPermissions(ctx context.Context, userID string) ([]store.Use
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		servers := map[string]*store.ResourceServer{}
-		for i := range out {
-			id := out[i].ResourceServerIdentifier
-			rs, ok := servers[id]
-			if !ok {
-				var scopes string
-				var x store.ResourceServer
-				err := tx.QueryRowContext(ctx, `SELECT name, scopes FROM resource_servers WHERE identifier = ?`, id).Scan(&x.Name, &scopes)
-				switch {
-				case errors.Is(err, sql.ErrNoRows):
-				case err != nil:
-					return fmt.Errorf("sqlite: read resource server: %w", err)
-				default:
-					if err := json.Unmarshal([]byte(scopes), &x.Scopes); err != nil {
-						return fmt.Errorf("sqlite: decode scopes: %w", err)
-					}
-				}
-				rs = &x
-				servers[id] = rs
-			}
-			out[i].ResourceServerName = rs.Name
-			for _, sc := range rs.Scopes {
-				if sc.Value == out[i].PermissionName {
-					out[i].Description = sc.Description
-				}
-			}
-		}
-		return nil
+		return describePermissions(ctx, tx, out)
 	})
 	if err != nil {
 		return nil, err
@@ -360,6 +333,70 @@ func (s *Store) UserPermissions(ctx context.Context, userID string) ([]store.Use
 		out = []store.UserPermission{}
 	}
 	return out, nil
+}
+
+// RolePermissions implements store.SupportStore.
+func (s *Store) RolePermissions(ctx context.Context, roleID string) ([]store.UserPermission, error) {
+	out := []store.UserPermission{}
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		if err := mustExist(ctx, tx, "roles", "id", "role", roleID); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT resource_server, permission FROM role_permissions
+			WHERE role_id = ? ORDER BY resource_server, permission`, roleID)
+		if err != nil {
+			return fmt.Errorf("sqlite: role permissions: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p store.Permission
+			if err := rows.Scan(&p.ResourceServerIdentifier, &p.PermissionName); err != nil {
+				return fmt.Errorf("sqlite: read permission: %w", err)
+			}
+			out = append(out, store.UserPermission{Permission: p})
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return describePermissions(ctx, tx, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// describePermissions fills in the description of each permission and the name of its resource
+// server from the server's scope list ("" when the server or scope is gone).
+func describePermissions(ctx context.Context, tx *sql.Tx, out []store.UserPermission) error {
+	servers := map[string]*store.ResourceServer{}
+	for i := range out {
+		id := out[i].ResourceServerIdentifier
+		rs, ok := servers[id]
+		if !ok {
+			var scopes string
+			var x store.ResourceServer
+			err := tx.QueryRowContext(ctx, `SELECT name, scopes FROM resource_servers WHERE identifier = ?`, id).Scan(&x.Name, &scopes)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return fmt.Errorf("sqlite: read resource server: %w", err)
+			default:
+				if err := json.Unmarshal([]byte(scopes), &x.Scopes); err != nil {
+					return fmt.Errorf("sqlite: decode scopes: %w", err)
+				}
+			}
+			rs = &x
+			servers[id] = rs
+		}
+		out[i].ResourceServerName = rs.Name
+		for _, sc := range rs.Scopes {
+			if sc.Value == out[i].PermissionName {
+				out[i].Description = sc.Description
+			}
+		}
+	}
+	return nil
 }
 
 // --- logs ---
