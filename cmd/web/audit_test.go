@@ -40,8 +40,9 @@ func TestAuditTrailEndToEnd(t *testing.T) {
 	s.signIn(app.DemoEmail, demoPassword)
 	cust := firstCustomer(t, app)
 	esc := url.PathEscape(cust.UserID)
+	_, editor := s.get("/users/" + esc + "/metadata")
 	resp, body := s.post("/users/"+esc+"/metadata", url.Values{"user_metadata": {`{"audit_probe": "yes"}`}, "app_metadata": {`{}`},
-		"reason": {"E2E-1"}})
+		"reason": {"E2E-1"}, "base": {hiddenValue(t, editor, "base")}, "confirm": {"1"}})
 	if resp.StatusCode != 200 || !strings.Contains(body, "Metadata saved.") {
 		t.Fatalf("save: %d\n%s", resp.StatusCode, body)
 	}

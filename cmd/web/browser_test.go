@@ -121,6 +121,8 @@ func TestBrowserJourney(t *testing.T) {
 	step("save metadata",
 		chromedp.SetValue(css("#user_metadata"), string(edited)),
 		chromedp.Click(css("#save-metadata")),
+		chromedp.WaitVisible(css("#confirm-metadata")), // the preview of the PATCH
+		chromedp.Click(css("#confirm-metadata")),
 		chromedp.WaitVisible(css(`[data-testid="flash"]`)),
 	)
 	if text := get("flash", chromedp.Text(css(`[data-testid="flash"]`))); !strings.Contains(text, "Metadata saved") {

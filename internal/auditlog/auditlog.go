@@ -28,11 +28,12 @@ const (
 	ActionSessionsEnd = "staff.sessions_end"   // an admin ended every session of a staff member
 	ActionDenied      = "authz.denied"         // a role or the metadata policy refused an action
 	ActionExport      = "audit.export"         // the audit trail was exported as CSV (authz.ExportAudit)
+	ActionUsersExport = "users.export"         // a users-export job was started or its file downloaded (authz.ReadUsers)
 )
 
 // ActionNames lists every action name the trail can hold, sorted, for the audit page's filter.
 func ActionNames() []string {
-	out := []string{ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionsEnd, ActionDenied, ActionExport}
+	out := []string{ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionsEnd, ActionDenied, ActionExport, ActionUsersExport}
 	for _, a := range authz.Actions() {
 		out = append(out, string(a))
 	}
@@ -44,7 +45,7 @@ func ActionNames() []string {
 // user page) rather than a staff member (session and staff-session entries).
 func IsUserAction(action string) bool {
 	switch action {
-	case ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionsEnd, ActionExport:
+	case ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionsEnd, ActionExport, ActionUsersExport:
 		return false
 	}
 	return true

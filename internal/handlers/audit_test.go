@@ -76,6 +76,7 @@ func TestMetadataSaveThroughTheFormIsAudited(t *testing.T) {
 		"user_metadata": {`{"color": "blue", "addr": {"city": "Paris"}}`},
 		"app_metadata":  {`{"plan": "gold", "tier": 2}`},
 		"reason":        {"called in, ticket 88"},
+		"base":          {users.FingerprintOf(ptr(jane()))}, "confirm": {"1"},
 	})
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
@@ -119,7 +120,8 @@ func TestMetadataPolicyRefusalThroughTheForm(t *testing.T) {
 	text := `{"plan": "platinum"}`
 	rec := env.do(t, req{method: http.MethodPost, target: "/users/auth0%7Cabc/metadata", staff: "Sam",
 		headers: map[string]string{roleHeader: "agent"},
-		form:    url.Values{"user_metadata": {users.PrettyJSON(jane().UserMetadata)}, "app_metadata": {text}, "reason": {"upgrade"}}})
+		form: url.Values{"user_metadata": {users.PrettyJSON(jane().UserMetadata)}, "app_metadata": {text}, "reason": {"upgrade"},
+			"base": {users.FingerprintOf(ptr(jane()))}}})
 	if rec.Code != http.StatusForbidden {
 		t.Fatalf("status %d", rec.Code)
 	}
@@ -183,7 +185,8 @@ func (failingTrail) Append(context.Context, audit.Entry) (audit.Entry, error) {
 // the log has an error line; a refusal says so too.
 func TestAuditWriteFailureIsShownAndLogged(t *testing.T) {
 	env := newEnvWith(t, envOptions{trail: failingTrail{audit.NewMemory()}}, jane())
-	rec := env.post(t, "/users/auth0%7Cabc/metadata", url.Values{"user_metadata": {`{"color":"x"}`}, "app_metadata": {`{"plan":"gold"}`}})
+	rec := env.post(t, "/users/auth0%7Cabc/metadata", url.Values{"user_metadata": {`{"color":"x"}`}, "app_metadata": {`{"plan":"gold"}`},
+		"base": {users.FingerprintOf(ptr(jane()))}, "confirm": {"1"}})
 	if loc := rec.Header().Get("Location"); rec.Code != http.StatusSeeOther || loc != "/users/auth0%7Cabc?msg=metadata-saved-unaudited" {
 		t.Fatalf("status %d Location %q", rec.Code, loc)
 	}

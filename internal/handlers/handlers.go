@@ -30,11 +30,12 @@ type Auth interface {
 // UserService is what the handlers need from internal/users; *users.Service satisfies it. Feature
 // areas with several screens declare their own interface next to their handlers and embed it here.
 type UserService interface {
-	Search(ctx context.Context, text string, page int) (*users.SearchResult, error)
+	FindingUsers // finding users: search, filters, users exports (user_list.go, user_export.go)
 	Get(ctx context.Context, id string) (*mgmt.User, error)
 	DatabaseConnections(ctx context.Context) ([]string, error)
 	Create(ctx context.Context, n users.NewUser) (string, error)
-	SaveMetadata(ctx context.Context, id string, f users.MetadataForm) (users.SaveOutcome, error)
+	MetadataService // metadata editing: preview, three-way conflict check, save (metadata_edit.go)
+	UserPage        // the user page's sections and actions, except metadata (user_show.go, user_actions.go)
 	ReasonRequiredFor(a authz.Action) bool
 }
 
@@ -139,9 +140,45 @@ func New(d Deps) *echo.Echo {
 	staff := d.Auth.RequireStaff
 	e.GET("/", h.home, staff, h.can(authz.ReadUsers))
 	e.GET("/users", h.userList, staff, h.can(authz.ReadUsers))
+	// Finding users: exports get past the search's 1,000-result cap. ReadUsers suffices (the list
+	// already shows every user page by page); every start and download is audited (users.export).
+	e.GET("/users/exports", h.exportNew, staff, h.can(authz.ReadUsers))
+	e.POST("/users/exports", h.exportStart, staff, h.can(authz.ReadUsers))
+	e.GET("/users/exports/:job", h.exportShow, staff, h.can(authz.ReadUsers))
+	e.GET("/users/exports/:job/download", h.exportDownload, staff, h.can(authz.ReadUsers))
 	e.GET("/users/new", h.userNew, staff, h.can(authz.CreateUser))
 	e.POST("/users", h.userCreate, staff, h.can(authz.CreateUser))
 	e.GET("/users/:id", h.userShow, staff, h.can(authz.ReadUsers))
+	// The user page: sections, then each action's form (GET) and its POST (user_show.go, user_actions.go).
+	e.GET("/users/:id/roles", h.userRoles, staff, h.can(authz.ReadUsers))
+	e.GET("/users/:id/logs", h.userLogs, staff, h.can(authz.ReadLogs))
+	e.GET("/users/:id/sessions", h.userSessions, staff, h.can(authz.ReadUsers))
+	e.GET("/users/:id/raw", h.userRaw, staff, h.can(authz.ReadUsers))
+	e.POST("/users/:id/roles", h.roleAssign, staff, h.can(authz.AssignRoles))
+	e.GET("/users/:id/profile", h.actionGet(users.ActProfile), staff, h.can(authz.EditProfile))
+	e.POST("/users/:id/profile", h.actionPost(users.ActProfile), staff, h.can(authz.EditProfile))
+	e.GET("/users/:id/email", h.actionGet(users.ActEmail), staff, h.can(authz.EditProfile))
+	e.POST("/users/:id/email", h.actionPost(users.ActEmail), staff, h.can(authz.EditProfile))
+	e.GET("/users/:id/password", h.actionGet(users.ActPassword), staff, h.can(authz.EditProfile))
+	e.POST("/users/:id/password", h.actionPost(users.ActPassword), staff, h.can(authz.EditProfile))
+	e.GET("/users/:id/ticket", h.actionGet(users.ActTicket), staff, h.can(authz.SendTicket))
+	e.POST("/users/:id/ticket", h.actionPost(users.ActTicket), staff, h.can(authz.SendTicket))
+	e.GET("/users/:id/verify", h.actionGet(users.ActVerify), staff, h.can(authz.SendVerify))
+	e.POST("/users/:id/verify", h.actionPost(users.ActVerify), staff, h.can(authz.SendVerify))
+	e.GET("/users/:id/block", h.actionGet(users.ActBlock), staff, h.can(authz.Block))
+	e.POST("/users/:id/block", h.actionPost(users.ActBlock), staff, h.can(authz.Block))
+	e.GET("/users/:id/unblock", h.actionGet(users.ActUnblock), staff, h.can(authz.Unblock))
+	e.POST("/users/:id/unblock", h.actionPost(users.ActUnblock), staff, h.can(authz.Unblock))
+	e.GET("/users/:id/blocks/clear", h.actionGet(users.ActClearBlocks), staff, h.can(authz.Unblock))
+	e.POST("/users/:id/blocks/clear", h.actionPost(users.ActClearBlocks), staff, h.can(authz.Unblock))
+	e.GET("/users/:id/mfa", h.actionGet(users.ActMFA), staff, h.can(authz.ResetMFA))
+	e.POST("/users/:id/mfa", h.actionPost(users.ActMFA), staff, h.can(authz.ResetMFA))
+	e.GET("/users/:id/revoke", h.actionGet(users.ActRevoke), staff, h.can(authz.RevokeSessions))
+	e.POST("/users/:id/revoke", h.actionPost(users.ActRevoke), staff, h.can(authz.RevokeSessions))
+	e.GET("/users/:id/roles/remove", h.actionGet(users.ActRoleRemove), staff, h.can(authz.AssignRoles))
+	e.POST("/users/:id/roles/remove", h.actionPost(users.ActRoleRemove), staff, h.can(authz.AssignRoles))
+	e.GET("/users/:id/delete", h.actionGet(users.ActDelete), staff, h.can(authz.DeleteUser))
+	e.POST("/users/:id/delete", h.actionPost(users.ActDelete), staff, h.can(authz.DeleteUser))
 	e.GET("/users/:id/metadata", h.metadataEdit, staff, h.can(authz.EditMetadata))
 	e.POST("/users/:id/metadata", h.metadataSave, staff, h.can(authz.EditMetadata))
 	e.GET("/audit", h.auditList, staff, h.can(authz.ReadAudit))

@@ -243,8 +243,9 @@ func TestCrossSitePostsRejected(t *testing.T) {
 			posts = append(posts, strings.ReplaceAll(r.Path, ":id", "auth0%7Cabc"))
 		}
 	}
-	if len(posts) != 4 {
-		t.Fatalf("POST routes = %v, want logout, create, metadata save and staff sessions end", posts)
+	// Logout, create, metadata save, staff sessions end, users export, and the user page's 13 actions.
+	if len(posts) != 5+13 {
+		t.Fatalf("POST routes = %v, want logout, create, metadata save, staff sessions end, users export and the user page's actions", posts)
 	}
 	form := url.Values{
 		"connection": {"Staff-DB"}, "email": {"evil@example.com"}, "password": {"x"},
@@ -282,7 +283,8 @@ func TestCrossSitePostsRejected(t *testing.T) {
 		t.Error("refusal not logged")
 	}
 	// Same-origin still works.
-	if rec := env.post(t, "/users/auth0%7Cabc/metadata", url.Values{"user_metadata": {`{"x": 1}`}, "app_metadata": {`{}`}}); rec.Code != http.StatusSeeOther {
+	if rec := env.post(t, "/users/auth0%7Cabc/metadata", url.Values{"user_metadata": {`{"x": 1}`}, "app_metadata": {`{}`},
+		"base": {janeBase()}, "confirm": {"1"}}); rec.Code != http.StatusSeeOther {
 		t.Errorf("same-origin POST: status %d", rec.Code)
 	}
 }

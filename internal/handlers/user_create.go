@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,11 +21,14 @@ func (h *handler) userCreate(c echo.Context) error {
 		Email:         c.FormValue("email"),
 		Password:      c.FormValue("password"),
 		EmailVerified: c.FormValue("email_verified") == "true",
+		Invite:        c.FormValue("invite") == "true",
 		Reason:        c.FormValue("reason"),
 	}
 	ctx := c.Request().Context()
 	id, err := h.users.Create(ctx, in)
 	switch {
+	case in.Invite && (err == nil || id != "" && errors.Is(err, users.ErrAuditFailed)):
+		return h.invite(c, id, in.Reason, err == nil)
 	case err == nil:
 		return c.Redirect(http.StatusSeeOther, userURL(id)+"?msg=created")
 	case id != "" && errors.Is(err, users.ErrAuditFailed):
@@ -40,6 +44,7 @@ func (h *handler) userCreate(c echo.Context) error {
 		Connection:     in.Connection,
 		Email:          in.Email,
 		EmailVerified:  in.EmailVerified,
+		Invite:         in.Invite,
 		Errors:         p.Fields,
 		Message:        withAuditNote(p),
 		Reason:         in.Reason,
@@ -57,4 +62,22 @@ func (h *handler) userCreate(c echo.Context) error {
 	}
 	form.Connections = conns
 	return h.render(c, p.Status, "New user", views.NewUserPage(form))
+}
+
+// invite completes the invite path of a create: the user exists with a random password, so a
+// password-change ticket (marking the email verified when used) is created and shown once with the
+// new user's profile. If the ticket fails, the ticket form comes back with the reason, so it can be
+// tried again; the user is created either way.
+func (h *handler) invite(c echo.Context, id, reason string, audited bool) error {
+	t, err := h.users.SendPasswordTicket(c.Request().Context(), id, users.TicketRequest{MarkVerified: true, Reason: reason})
+	if err == nil || t != "" && errors.Is(err, users.ErrAuditFailed) {
+		return h.afterAction(c, id, done{ticket: t}, audited && err == nil)
+	}
+	var p *users.Problem
+	if !errors.As(err, &p) {
+		return err
+	}
+	h.logProblem(c, p)
+	return h.renderAction(c, users.ActTicket, id, p.Status, url.Values{"reason": {reason}}, p.Fields,
+		"The user was created, but the password-change ticket could not be: "+withAuditNote(p))
 }

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -36,157 +35,6 @@ func blockedBob() mgmt.User {
 	return mgmt.User{
 		UserID: "google-oauth2|123", Email: "bob@example.com", Name: "Bob", Blocked: ptr(true),
 		Identities: []mgmt.Identity{{Connection: "google-oauth2", UserID: "123", Provider: "google-oauth2", IsSocial: true}},
-	}
-}
-
-func TestUserListShowsRows(t *testing.T) {
-	env := newEnv(t, false, jane(), blockedBob())
-	rec := env.get(t, "/users")
-	if rec.Code != http.StatusOK {
-		t.Fatalf("status %d: %s", rec.Code, rec.Body)
-	}
-	p := parse(t, rec)
-	rows := p.byAttr("data-testid", "user-row")
-	if len(rows) != 2 {
-		t.Fatalf("rows = %d, want 2", len(rows))
-	}
-	wantRows := []struct {
-		text, href string
-		blocked    bool
-	}{
-		{"jane@example.com Jane Doe Username-Password-Authentication 2025-03-04 05:06 UTC 7", "/users/auth0%7Cabc", false},
-		{"bob@example.com Bob google-oauth2 never 0 Blocked", "/users/google-oauth2%7C123", true},
-	}
-	for i, w := range wantRows {
-		if got := text(rows[i]); got != w.text {
-			t.Errorf("row %d text = %q, want %q", i, got, w.text)
-		}
-		var links []string
-		for n := range rows[i].Descendants() {
-			if n.Data == "a" {
-				h, _ := attr(n, "href")
-				links = append(links, h)
-			}
-		}
-		if !reflect.DeepEqual(links, []string{w.href}) {
-			t.Errorf("row %d links = %v, want [%s]", i, links, w.href)
-		}
-		blocked := false
-		for n := range rows[i].Descendants() {
-			if v, _ := attr(n, "data-testid"); v == "blocked" {
-				blocked = true
-			}
-		}
-		if blocked != w.blocked {
-			t.Errorf("row %d blocked badge = %v, want %v", i, blocked, w.blocked)
-		}
-	}
-	if got := p.textOf("data-testid", "total"); got != "Showing 1–2 of 2 users" {
-		t.Errorf("total = %q", got)
-	}
-	if p.href("id", "new-user") != "/users/new" || !p.has("id", "search") {
-		t.Error("new-user link or search button missing")
-	}
-	if p.has("id", "next-page") || p.has("id", "prev-page") {
-		t.Error("pager links on a single page")
-	}
-	if p.has("data-testid", "error-q") || p.has("data-testid", "alert") {
-		t.Error("error shown without an error")
-	}
-	if q := env.api.CallsTo("ListUsers")[0].Params.(mgmt.ListUsersParams); q.Q != "" || q.Page != 0 {
-		t.Errorf("list params = %+v", q)
-	}
-}
-
-func TestUserListSearchAndPaging(t *testing.T) {
-	var us []mgmt.User
-	for i := range 120 {
-		us = append(us, mgmt.User{UserID: fmt.Sprintf("auth0|%03d", i), Email: fmt.Sprintf("jan%03d@example.com", i)})
-	}
-	env := newEnv(t, false, us...)
-	rec := env.get(t, "/users?q=jan&page=2")
-	if rec.Code != http.StatusOK {
-		t.Fatalf("status %d", rec.Code)
-	}
-	p := parse(t, rec)
-	sent := env.api.CallsTo("ListUsers")[0].Params.(mgmt.ListUsersParams)
-	if sent.Q != "name:jan* OR email:jan*" || sent.Page != 1 || sent.PerPage != users.PerPage {
-		t.Errorf("sent %+v", sent)
-	}
-	if got := p.value("q"); got != "jan" {
-		t.Errorf("search box value = %q, want the typed text", got)
-	}
-	if n := len(p.byAttr("data-testid", "user-row")); n != 50 {
-		t.Errorf("rows = %d", n)
-	}
-	if got := p.textOf("data-testid", "total"); got != "Showing 51–100 of 120 users" {
-		t.Errorf("total = %q", got)
-	}
-	if prev, next := p.href("id", "prev-page"), p.href("id", "next-page"); prev != "/users?q=jan" || next != "/users?page=3&q=jan" {
-		t.Errorf("prev %q next %q", prev, next)
-	}
-
-	env.get(t, "/users?q=jane@example.com")
-	if q := env.api.CallsTo("ListUsers")[1].Params.(mgmt.ListUsersParams).Q; q != `email:"jane@example.com"` {
-		t.Errorf("email search sent %q", q)
-	}
-}
-
-func TestUserListEmptyState(t *testing.T) {
-	env := newEnv(t, false, jane())
-	env.api.Search = func(string, mgmt.User) bool { return false }
-	p := parse(t, env.get(t, "/users?q=zzz"))
-	if got := p.textOf("data-testid", "empty"); got != "No users match this search." {
-		t.Errorf("empty state = %q", got)
-	}
-	if p.has("data-testid", "user-row") {
-		t.Error("rows in empty state")
-	}
-}
-
-func TestUserListBadQueryShowsAuth0Message(t *testing.T) {
-	env := newEnv(t, false, jane())
-	msg := "Query validation error: 'Unexpected token' on property q"
-	env.api.Fail = func(m string) error {
-		return &mgmt.Error{StatusCode: 400, Err: "Bad Request", Message: msg, ErrorCode: "invalid_query_string"}
-	}
-	rec := env.get(t, "/users?q=name:(")
-	if rec.Code != http.StatusBadRequest {
-		t.Fatalf("status %d, want 400", rec.Code)
-	}
-	p := parse(t, rec)
-	if got := p.textOf("data-testid", "error-q"); got != msg {
-		t.Errorf("error next to search box = %q", got)
-	}
-	if got := p.value("q"); got != "name:(" {
-		t.Errorf("search box lost the query: %q", got)
-	}
-	if v, _ := attr(p.one("id", "q"), "aria-invalid"); v != "true" {
-		t.Error("search box not marked invalid")
-	}
-}
-
-func TestUserListRateLimitedIsNotA500(t *testing.T) {
-	env := newEnv(t, false)
-	env.api.Fail = func(string) error { return &mgmt.Error{StatusCode: 429, Message: "Too many requests"} }
-	rec := env.get(t, "/users")
-	if rec.Code != http.StatusServiceUnavailable {
-		t.Fatalf("status %d", rec.Code)
-	}
-	if got := parse(t, rec).textOf("data-testid", "alert"); got != users.MsgRateLimited {
-		t.Errorf("alert = %q", got)
-	}
-	if rec.Header().Get("Retry-After") != "" {
-		t.Error("Retry-After sent without a known wait")
-	}
-
-	env.api.Fail = func(string) error { return &mgmt.Error{StatusCode: 429, RetryAfter: 2100 * time.Millisecond} }
-	rec = env.get(t, "/users")
-	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "3" {
-		t.Fatalf("status %d, Retry-After %q; want 503 and 3", rec.Code, rec.Header().Get("Retry-After"))
-	}
-	if got := parse(t, rec).textOf("data-testid", "alert"); got != "Auth0 is rate limiting requests; try again in 3 s." {
-		t.Errorf("alert = %q", got)
 	}
 }
 
@@ -443,6 +291,7 @@ func TestMetadataSave(t *testing.T) {
 	rec := env.post(t, "/users/auth0%7Cabc/metadata", url.Values{
 		"user_metadata": {`{"color": "blue", "addr": {"city": "Paris"}}`},
 		"app_metadata":  {`{"plan": "gold"}`},
+		"base":          {users.FingerprintOf(ptr(jane()))}, "confirm": {"1"},
 	})
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/users/auth0%7Cabc?msg=metadata-saved" {
 		t.Fatalf("status %d Location %q: %s", rec.Code, rec.Header().Get("Location"), rec.Body)
@@ -469,6 +318,7 @@ func TestMetadataSaveNoChange(t *testing.T) {
 	rec := env.post(t, "/users/auth0%7Cabc/metadata", url.Values{
 		"user_metadata": {users.PrettyJSON(jane().UserMetadata)},
 		"app_metadata":  {users.PrettyJSON(jane().AppMetadata)},
+		"base":          {users.FingerprintOf(ptr(jane()))},
 	})
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/users/auth0%7Cabc?msg=nochange" {
 		t.Fatalf("status %d Location %q", rec.Code, rec.Header().Get("Location"))
@@ -511,7 +361,8 @@ func TestMetadataSaveUpstreamError(t *testing.T) {
 		}
 		return nil
 	}
-	rec := env.post(t, "/users/auth0%7Cabc/metadata", url.Values{"user_metadata": {`{"x": 1}`}, "app_metadata": {`{}`}})
+	rec := env.post(t, "/users/auth0%7Cabc/metadata", url.Values{"user_metadata": {`{"x": 1}`}, "app_metadata": {`{}`},
+		"base": {janeBase()}, "confirm": {"1"}})
 	if rec.Code != http.StatusBadGateway {
 		t.Fatalf("status %d", rec.Code)
 	}

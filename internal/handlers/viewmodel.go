@@ -60,59 +60,6 @@ func heading(u *mgmt.User) string {
 	return u.UserID
 }
 
-func userRow(u *mgmt.User) views.UserRow {
-	r := views.UserRow{
-		URL:       userURL(u.UserID),
-		Email:     u.Email,
-		Name:      u.Name,
-		LastLogin: formatTime(u.LastLogin, "never"),
-		Logins:    count(u.LoginsCount),
-		Blocked:   u.Blocked != nil && *u.Blocked,
-	}
-	if len(u.Identities) > 0 {
-		r.Connection = u.Identities[0].Connection
-	}
-	return r
-}
-
-func userList(res *users.SearchResult) views.UserList {
-	l := views.UserList{
-		Query:    res.Text,
-		Total:    res.Total,
-		Page:     res.Page,
-		LastPage: res.LastPage(),
-		Capped:   res.Total > users.MaxResults,
-	}
-	for i := range res.Users {
-		l.Rows = append(l.Rows, userRow(&res.Users[i]))
-	}
-	if len(l.Rows) > 0 {
-		l.From = (res.Page-1)*res.PerPage + 1
-		l.To = l.From + len(l.Rows) - 1
-	}
-	if res.Page > 1 {
-		l.PrevURL = listURL(res.Text, res.Page-1)
-	}
-	if res.Page < l.LastPage {
-		l.NextURL = listURL(res.Text, res.Page+1)
-	}
-	return l
-}
-
-func listURL(q string, page int) string {
-	v := url.Values{}
-	if q != "" {
-		v.Set("q", q)
-	}
-	if page > 1 {
-		v.Set("page", strconv.Itoa(page))
-	}
-	if len(v) == 0 {
-		return "/users"
-	}
-	return "/users?" + v.Encode()
-}
-
 // safePicture keeps only absolute https picture URLs (what Auth0 and gravatar produce); anything
 // else is not shown.
 func safePicture(s string) string {
@@ -168,6 +115,10 @@ func flashMessage(code string) (flash, warning string) {
 		return "Metadata saved.", ""
 	case "metadata-saved-unaudited":
 		return "Metadata saved.", users.MsgAuditFailed
+	case "metadata-unverified":
+		return "Metadata saved.", msgMetadataUnverified
+	case "metadata-unverified-unaudited":
+		return "Metadata saved.", msgMetadataUnverified + " " + users.MsgAuditFailed
 	case "nochange":
 		return "No changes to save.", ""
 	}

@@ -135,7 +135,7 @@ func TestCreateFailuresAreAudited(t *testing.T) {
 func TestSaveMetadataIsAudited(t *testing.T) {
 	api := userstest.New(nil, metaUser())
 	svc, store := auditedService(api)
-	out, err := svc.SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{
+	out, err := svc.SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{Base: baseFor(api, "auth0|abc"),
 		UserMetadata: `{"color": "blue", "addr": {"city": "Paris"}, "new": [1]}`,
 		AppMetadata:  `{"plan": "platinum"}`,
 		Reason:       "INC-9",
@@ -177,7 +177,7 @@ func TestSaveMetadataFailureIsAudited(t *testing.T) {
 		return nil
 	}
 	svc, store := auditedService(api)
-	if _, err := svc.SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{UserMetadata: `{"color":"x"}`, AppMetadata: `{"plan":"gold"}`}); err == nil {
+	if _, err := svc.SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{Base: baseFor(api, "auth0|abc"), UserMetadata: `{"color":"x"}`, AppMetadata: `{"plan":"gold"}`}); err == nil {
 		t.Fatal("no error")
 	}
 	e := entries(t, store)[0]
@@ -196,7 +196,7 @@ func TestMetadataPolicyDeniesAndSendsNothing(t *testing.T) {
 	api := userstest.New(nil, metaUser())
 	svc, store := auditedService(api)
 	svc.Policy = policy
-	form := users.MetadataForm{UserMetadata: `{"color":"red","addr":{"city":"Paris"},"gone":1}`, AppMetadata: `{"plan":"free","roles":["x"]}`}
+	form := users.MetadataForm{Base: baseFor(api, "auth0|abc"), UserMetadata: `{"color":"red","addr":{"city":"Paris"},"gone":1}`, AppMetadata: `{"plan":"free","roles":["x"]}`}
 	_, err = svc.SaveMetadata(staffCtx(authz.Agent), "auth0|abc", form)
 	var p *users.Problem
 	if !errors.As(err, &p) || p.Status != http.StatusForbidden ||
@@ -223,15 +223,15 @@ func TestMetadataPolicyDeniesAndSendsNothing(t *testing.T) {
 	}
 
 	// An admin may change plan but nobody may change roles; user_metadata is unrestricted.
-	_, err = svc.SaveMetadata(staffCtx(authz.Admin), "auth0|abc", users.MetadataForm{UserMetadata: `{"color":"green"}`, AppMetadata: `{"plan":"free"}`})
+	_, err = svc.SaveMetadata(staffCtx(authz.Admin), "auth0|abc", users.MetadataForm{Base: baseFor(api, "auth0|abc"), UserMetadata: `{"color":"green"}`, AppMetadata: `{"plan":"free"}`})
 	if err != nil || len(api.Writes()) != 1 {
 		t.Fatalf("admin change refused: %v", err)
 	}
-	if _, err = svc.SaveMetadata(staffCtx(authz.Admin), "auth0|abc", users.MetadataForm{UserMetadata: `{}`, AppMetadata: `{"plan":"free","roles":[]}`}); !errors.As(err, &p) || p.Status != 403 {
+	if _, err = svc.SaveMetadata(staffCtx(authz.Admin), "auth0|abc", users.MetadataForm{Base: baseFor(api, "auth0|abc"), UserMetadata: `{}`, AppMetadata: `{"plan":"free","roles":[]}`}); !errors.As(err, &p) || p.Status != 403 {
 		t.Fatalf("nobody-key change by admin: %v", err)
 	}
 	// Without a signed-in staff member nothing may change (fail closed).
-	if _, err = svc.SaveMetadata(context.Background(), "auth0|abc", users.MetadataForm{UserMetadata: `{"color":"x"}`, AppMetadata: `{"plan":"free"}`}); !errors.As(err, &p) || p.Status != 403 {
+	if _, err = svc.SaveMetadata(context.Background(), "auth0|abc", users.MetadataForm{Base: baseFor(api, "auth0|abc"), UserMetadata: `{"color":"x"}`, AppMetadata: `{"plan":"free"}`}); !errors.As(err, &p) || p.Status != 403 {
 		t.Fatalf("no staff: %v", err)
 	}
 	if n := len(api.Writes()); n != 1 {
@@ -244,7 +244,7 @@ func TestReasonRequired(t *testing.T) {
 	api := userstest.New(conns(), metaUser())
 	svc, store := auditedService(api)
 	svc.ReasonRequired = users.ParseReasonRequired(" user.metadata_update , user.create,")
-	_, err := svc.SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{UserMetadata: `{"color":"x"}`, AppMetadata: "{}", Reason: "  "})
+	_, err := svc.SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{Base: baseFor(api, "auth0|abc"), UserMetadata: `{"color":"x"}`, AppMetadata: "{}", Reason: "  "})
 	var p *users.Problem
 	if !errors.As(err, &p) || p.Status != 422 || p.Fields["reason"] != users.MsgReasonRequired {
 		t.Fatalf("err = %v", err)
@@ -286,7 +286,7 @@ func TestAuditFailureIsNotSilent(t *testing.T) {
 	if id == "" || !errors.Is(err, users.ErrAuditFailed) {
 		t.Fatalf("create: id %q err %v", id, err)
 	}
-	out, err := svc.SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{UserMetadata: `{"color":"x"}`, AppMetadata: `{"plan":"gold"}`})
+	out, err := svc.SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{Base: baseFor(api, "auth0|abc"), UserMetadata: `{"color":"x"}`, AppMetadata: `{"plan":"gold"}`})
 	if out != users.Saved || !errors.Is(err, users.ErrAuditFailed) {
 		t.Fatalf("save: %v %v", out, err)
 	}
@@ -296,7 +296,7 @@ func TestAuditFailureIsNotSilent(t *testing.T) {
 		}
 		return nil
 	}
-	_, err = svc.SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{UserMetadata: `{"color":"y"}`, AppMetadata: `{"plan":"gold"}`})
+	_, err = svc.SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{Base: baseFor(api, "auth0|abc"), UserMetadata: `{"color":"y"}`, AppMetadata: `{"plan":"gold"}`})
 	var p *users.Problem
 	if !errors.As(err, &p) || !p.AuditFailed || p.Message != users.MsgUnavailable {
 		t.Fatalf("failed save: %v", err)

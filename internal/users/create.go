@@ -2,6 +2,8 @@ package users
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"slices"
@@ -25,6 +27,9 @@ type NewUser struct {
 	Email         string
 	Password      string
 	EmailVerified bool
+	// Invite creates the user without a chosen password: Create sets a random one nobody sees, and
+	// the caller then sends a password-change ticket (SendPasswordTicket) for the user to choose one.
+	Invite bool
 	// Reason is the staff member's reason or ticket reference, stored in the audit entry.
 	Reason string
 }
@@ -76,7 +81,7 @@ func (n NewUser) Validate() map[string]string {
 	case !looksLikeEmail(email) || len(email) > 254:
 		errs["email"] = MsgEmailInvalid
 	}
-	if n.Password == "" {
+	if n.Password == "" && !n.Invite {
 		errs["password"] = MsgPasswordRequired
 	}
 	if len(errs) == 0 {
@@ -115,6 +120,13 @@ func (s *Service) Create(ctx context.Context, n NewUser) (string, error) {
 	}
 	verified := n.EmailVerified
 	email := strings.TrimSpace(n.Email)
+	if n.Invite {
+		pw, err := invitePassword()
+		if err != nil {
+			return "", err
+		}
+		n.Password = pw
+	}
 	ctx, cid := withCorrelation(ctx)
 	u, err := s.API.CreateUser(ctx, &mgmt.UserCreate{
 		Connection:    n.Connection,
@@ -132,6 +144,9 @@ func (s *Service) Create(ctx context.Context, n NewUser) (string, error) {
 		},
 		Reason:        strings.TrimSpace(n.Reason),
 		CorrelationID: cid,
+	}
+	if n.Invite {
+		entry.Changes = append(entry.Changes, audit.Change{Field: "invite", After: "true"})
 	}
 	if err == nil && (u == nil || u.UserID == "") {
 		err = errors.New("users: Auth0 answered the create without a user_id")
@@ -166,4 +181,22 @@ func withAuditFailure(err, auditErr error) error {
 		return p
 	}
 	return errors.Join(err, auditErr)
+}
+
+// invitePassword is the password of an invited user: 32 random characters that satisfy every Auth0
+// policy level (at most 72 bytes, all four classes, no character three times in a row). Nobody
+// sees it; the user sets their own through the password-change ticket.
+func invitePassword() (string, error) {
+	strict := PasswordPolicy{Level: "excellent", MinLength: 16}
+	for range 100 {
+		b := make([]byte, 21)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		pw := "Aa1!" + base64.RawURLEncoding.EncodeToString(b)
+		if len(strict.Check(pw)) == 0 {
+			return pw, nil
+		}
+	}
+	return "", errors.New("users: could not generate an invite password")
 }

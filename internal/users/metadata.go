@@ -34,40 +34,39 @@ var reservedAppKeys = []string{"__tenant", "_id", "blocked", "clientID", "create
 	"globalClientID", "global_client_id", "identities", "lastIP", "lastLogin", "loginsCount", "metadata",
 	"multifactor_last_modified", "multifactor", "updated_at", "user_id"}
 
-// MetadataForm is what the metadata form submits: the text of each textarea.
+// MetadataForm is one submitted metadata edit. Each object is either JSON text or, when its Rows
+// slice is non-nil (even empty), the rows of the key/value editor.
 type MetadataForm struct {
 	UserMetadata string
 	AppMetadata  string
+	UserRows     []Row
+	AppRows      []Row
+	// Base is the fingerprint (Fingerprint) of the metadata the form was rendered from; required.
+	Base string
 	// Reason is the staff member's reason or ticket reference, stored in the audit entry.
 	Reason string
+	// Digest, on a confirmation, is the MetadataPlan.Digest the preview showed; "" skips the check.
+	Digest string
+	// Resolve holds the conflict page's choices, "object.key" → KeepMine or TakeCurrent.
+	Resolve map[string]string
 }
 
 // ParseMetadata parses one textarea into a JSON object. The error is a *MetadataError whose message
 // is a sentence for staff:
 // a syntax error names its line and column (1-based, columns in characters), a non-object names
 // the type it got, and keys containing '.' or '$' (at any depth) or reserved app_metadata keys are
-// refused. Numbers keep their exact text (json.Number) so large integers survive the round trip.
+// refused, as are objects nesting deeper than MaxDepth. Numbers keep their exact text
+// (json.Number) so large integers survive the round trip.
 func ParseMetadata(text string, kind Kind) (map[string]any, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, invalid("Enter a JSON object; {} means no keys.")
 	}
 	if len(text) > MaxMetadataBytes {
-		return nil, invalid("This is too large; metadata is limited to %d KB here.", MaxMetadataBytes>>10)
+		return nil, invalid("%s", tooLarge())
 	}
-	var probe any
-	if err := json.Unmarshal([]byte(text), &probe); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			line, col := position(text, se)
-			return nil, invalid("Invalid JSON at line %d, column %d: %s.", line, col, se.Error())
-		}
-		return nil, invalid("Invalid JSON: %s.", err.Error())
-	}
-	var v any
-	dec := json.NewDecoder(strings.NewReader(text))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return nil, invalid("Invalid JSON: %s.", err.Error()) // unreachable after Unmarshal succeeded
+	v, err := decodeJSON(text)
+	if err != nil {
+		return nil, err
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
@@ -75,6 +74,9 @@ func ParseMetadata(text string, kind Kind) (map[string]any, error) {
 	}
 	if path, ok := badKey(obj, ""); ok {
 		return nil, invalid(`The key %q contains "." or "$", which Auth0 does not allow in metadata keys.`, path)
+	}
+	if depth(obj) > MaxDepth {
+		return nil, invalid("%s", tooDeep())
 	}
 	if kind == AppMetadata {
 		for _, k := range sortedKeys(obj) {
@@ -163,26 +165,6 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// Diff returns the top-level patch that turns current into next under Auth0's metadata merge
-// (auth0-contract §3.5: top-level keys merge, a nested object replaces the stored one whole, null
-// deletes): keys added or changed in next with their new value, keys missing from next as nil (sent
-// as null), unchanged keys left out. An empty result means there is nothing to send.
-func Diff(current, next map[string]any) map[string]any {
-	patch := map[string]any{}
-	for k, nv := range next {
-		cv, ok := current[k]
-		if !ok || !jsonEqual(cv, nv) {
-			patch[k] = nv
-		}
-	}
-	for k := range current {
-		if _, ok := next[k]; !ok {
-			patch[k] = nil
-		}
-	}
-	return patch
-}
-
 // jsonEqual compares two decoded JSON values by their meaning, so float64(1) (from the client) and
 // json.Number("1") (from the form) are equal.
 func jsonEqual(a, b any) bool {
@@ -221,78 +203,50 @@ func PrettyJSON(m map[string]any) string {
 type SaveOutcome int
 
 const (
-	Saved    SaveOutcome = iota // one PATCH was sent and accepted
-	NoChange                    // the texts equal the stored metadata; nothing was sent
+	Saved    SaveOutcome = iota // one PATCH was sent, accepted, and its answer shows every change
+	NoChange                    // the edit changes nothing; nothing was sent
+	// SavedUnverified: the PATCH was accepted but Auth0's answer does not show every change (the
+	// audit entry names the keys); the user page, re-read, shows what is stored.
+	SavedUnverified
 )
 
-// SaveMetadata parses both texts, re-reads the user and sends one PATCH with only the changed
-// top-level keys of the changed object(s). Invalid input (including a missing reason when
-// authz.EditMetadata requires one) is a *Problem (422) with a sentence per field and nothing is sent;
-// ErrNoUser when the user is gone; upstream failures are explained with OpUpdate.
-//
-// The metadata write policy is enforced here, server-side: when the staff member's role (from the
-// context) may not change one of the changed keys, nothing is sent, the refusal is audited as
-// "authz.denied" with the attempted changes, and the *Problem (403) names the keys. Every PATCH is
-// audited as "user.metadata_update" with one Change per changed key (before and after), the reason,
-// the outcome, Auth0's status and the X-Correlation-ID, before SaveMetadata returns. When that entry
-// cannot be written, a successful save returns Saved with ErrAuditFailed, and a failed one a
-// *Problem with AuditFailed.
-func (s *Service) SaveMetadata(ctx context.Context, id string, f MetadataForm) (SaveOutcome, error) {
-	fields := map[string]string{}
-	um, err := ParseMetadata(f.UserMetadata, UserMetadata)
-	if err != nil {
-		fields["user_metadata"] = err.Error()
-	}
-	am, err := ParseMetadata(f.AppMetadata, AppMetadata)
-	if err != nil {
-		fields["app_metadata"] = err.Error()
-	}
-	if msg := s.CheckReason(authz.EditMetadata, f.Reason); msg != "" {
-		fields["reason"] = msg
-	}
-	if len(fields) > 0 {
-		return 0, &Problem{Status: http.StatusUnprocessableEntity, Fields: fields}
-	}
+// metadataAction is the authz action (and audit action) of a metadata edit.
+const metadataAction = authz.EditMetadata
 
-	cur, err := s.Get(ctx, id)
+// SaveMetadata sends the edit previewed by PreviewMetadata: it takes a per-user lock, re-reads the
+// user and recomputes the plan (only the top-level keys changed against the form's base; keys this
+// edit did not touch are never sent), then sends one PATCH. It fails like PreviewMetadata (422, 400,
+// 403 audited, *ConflictError with nothing sent, ErrNoUser); a Digest that differs from the
+// plan's is a 409 *Problem (MsgPreviewChanged) and nothing is sent. Upstream failures are explained
+// with OpUpdate.
+//
+// Every PATCH is audited as "user.metadata_update" with one Change per sent key (before = the value
+// re-read just before the PATCH, after = the value sent), the reason, the outcome, Auth0's status
+// and the X-Correlation-ID, before SaveMetadata returns. When that entry cannot be written, a
+// successful save returns its outcome with ErrAuditFailed, and a failed one a *Problem with
+// AuditFailed.
+func (s *Service) SaveMetadata(ctx context.Context, id string, f MetadataForm) (SaveOutcome, error) {
+	if _, err := s.parseMetadataForm(f); err != nil {
+		return 0, err // invalid input: no lock, no upstream call
+	}
+	unlock := s.metadataLocks.lock(id)
+	defer unlock()
+	plan, err := s.planMetadata(ctx, id, f)
 	if err != nil {
 		return 0, err
 	}
-	upd := &mgmt.UserUpdate{}
-	if d := Diff(cur.UserMetadata, um); len(d) > 0 {
-		upd.UserMetadata = d
-	}
-	if d := Diff(cur.AppMetadata, am); len(d) > 0 {
-		upd.AppMetadata = d
-	}
-	if upd.UserMetadata == nil && upd.AppMetadata == nil {
+	if plan.Empty() {
 		return NoChange, nil
 	}
-	entry := audit.Entry{
-		Action:       string(authz.EditMetadata),
-		TargetUserID: id,
-		TargetEmail:  cur.Email,
-		Changes: append(metadataChanges("user_metadata", cur.UserMetadata, upd.UserMetadata),
-			metadataChanges("app_metadata", cur.AppMetadata, upd.AppMetadata)...),
-		Reason: strings.TrimSpace(f.Reason),
+	if f.Digest != "" && f.Digest != plan.Digest {
+		return 0, &Problem{Status: http.StatusConflict, Message: MsgPreviewChanged}
 	}
-
-	r := role(ctx)
-	if forbidden := s.Policy.Forbidden(r, changedKeys(upd)); len(forbidden) > 0 {
-		list := strings.Join(forbidden, ", ")
-		entry.Action, entry.Outcome = auditDenied, audit.OutcomeDenied
-		entry.Detail = fmt.Sprintf("%s: role %s may not change %s", authz.EditMetadata, roleName(r), list)
-		p := &Problem{Status: http.StatusForbidden,
-			Message: fmt.Sprintf("Your role (%s) may not change %s. Nothing was saved.", roleName(r), list)}
-		if aerr := s.record(ctx, entry); aerr != nil {
-			p.AuditFailed, p.Err = true, aerr
-		}
-		return 0, p
-	}
-
+	u, upd := plan.User, plan.Update
+	entry := metadataEntry(id, u, upd, f.Reason)
 	ctx, cid := withCorrelation(ctx)
 	entry.CorrelationID = cid
-	if _, err := s.API.UpdateUser(ctx, id, upd); err != nil {
+	got, err := s.API.UpdateUser(ctx, id, upd)
+	if err != nil {
 		entry.Outcome, entry.UpstreamStatus, entry.Detail = upstreamResult(err, false)
 		aerr := s.record(ctx, entry)
 		if errors.Is(err, mgmt.ErrNotFound) {
@@ -306,10 +260,46 @@ func (s *Service) SaveMetadata(ctx context.Context, id string, f MetadataForm) (
 	}
 	// Auth0 answers a PATCH with 200 (auth0-contract §3); the client returns a user only for it.
 	entry.Outcome, entry.UpstreamStatus = audit.OutcomeSuccess, http.StatusOK
-	if aerr := s.record(ctx, entry); aerr != nil {
-		return Saved, aerr
+	out := Saved
+	if bad := verifyAnswer(upd, got); len(bad) > 0 {
+		out, entry.Detail = SavedUnverified, mismatchDetail(bad)
 	}
-	return Saved, nil
+	if aerr := s.record(ctx, entry); aerr != nil {
+		return out, aerr
+	}
+	return out, nil
+}
+
+func metadataEntry(id string, u *mgmt.User, upd *mgmt.UserUpdate, reason string) audit.Entry {
+	return audit.Entry{
+		Action:       string(metadataAction),
+		TargetUserID: id,
+		TargetEmail:  u.Email,
+		Changes: append(metadataChanges("user_metadata", u.UserMetadata, upd.UserMetadata),
+			metadataChanges("app_metadata", u.AppMetadata, upd.AppMetadata)...),
+		Reason: strings.TrimSpace(reason),
+	}
+}
+
+// checkPolicy enforces the metadata write policy server-side: when the staff member's role (from
+// the context) may not change one of the keys, the refusal is audited as "authz.denied" with the
+// attempted changes and the *Problem (403) names the keys.
+func (s *Service) checkPolicy(ctx context.Context, id string, u *mgmt.User, upd *mgmt.UserUpdate, reason string) error {
+	r := role(ctx)
+	forbidden := s.Policy.Forbidden(r, changedKeys(upd))
+	if len(forbidden) == 0 {
+		return nil
+	}
+	list := strings.Join(forbidden, ", ")
+	entry := metadataEntry(id, u, upd, reason)
+	entry.Action, entry.Outcome = auditDenied, audit.OutcomeDenied
+	entry.Detail = fmt.Sprintf("%s: role %s may not change %s", metadataAction, roleName(r), list)
+	p := &Problem{Status: http.StatusForbidden,
+		Message: fmt.Sprintf("Your role (%s) may not change %s. Nothing was saved.", roleName(r), list)}
+	if aerr := s.record(ctx, entry); aerr != nil {
+		p.AuditFailed, p.Err = true, aerr
+	}
+	return p
 }
 
 // auditDenied is auditlog.ActionDenied (not imported: auditlog is the adapter over this package's

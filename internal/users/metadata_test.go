@@ -47,6 +47,8 @@ func TestParseMetadata(t *testing.T) {
 		{"dot in key inside array", `{"a": [{"x.y": 1}]}`, users.UserMetadata, "", `The key "a[0]/x.y" contains "." or "$", which Auth0 does not allow in metadata keys.`},
 		{"reserved app key", `{"plan": "gold", "email": "x"}`, users.AppMetadata, "", `The key "email" is reserved by Auth0 and cannot be set in app_metadata.`},
 		{"reserved app key is fine in user_metadata", `{"email": "x"}`, users.UserMetadata, `{"email":"x"}`, ""},
+		{"too deep", `{"a": ` + strings.Repeat("[", 32) + strings.Repeat("]", 32) + `}`, users.UserMetadata, "", "This nests too deeply; metadata may nest at most 32 levels here."},
+		{"deep but allowed", `{"a": ` + strings.Repeat("[", 31) + strings.Repeat("]", 31) + `}`, users.UserMetadata, `{"a":` + strings.Repeat("[", 31) + strings.Repeat("]", 31) + `}`, ""},
 		{"too large", `{"a": "` + strings.Repeat("x", users.MaxMetadataBytes) + `"}`, users.UserMetadata, "", "This is too large; metadata is limited to 64 KB here."},
 	}
 	for _, tt := range tests {
@@ -68,41 +70,6 @@ func TestParseMetadata(t *testing.T) {
 			b, _ := json.Marshal(got)
 			if string(b) != tt.want {
 				t.Errorf("got %s, want %s", b, tt.want)
-			}
-		})
-	}
-}
-
-func TestDiff(t *testing.T) {
-	tests := []struct {
-		name     string
-		cur, new string
-		want     string // canonical JSON of the patch
-	}{
-		{"changed key only", `{"a":1,"b":"x"}`, `{"a":2,"b":"x"}`, `{"a":2}`},
-		{"added key", `{"a":1}`, `{"a":1,"c":true}`, `{"c":true}`},
-		{"removed key becomes null", `{"a":1,"b":2}`, `{"a":1}`, `{"b":null}`},
-		{"nested object replaced whole", `{"addr":{"home":"x","work":"y"},"k":1}`, `{"addr":{"home":"x","work":"z"},"k":1}`, `{"addr":{"home":"x","work":"z"}}`},
-		{"unchanged not sent", `{"a":{"b":[1,2]},"n":1.5}`, `{"n":1.5,"a":{"b":[1,2]}}`, `{}`},
-		{"number forms compare by value", `{"n":10}`, `{"n":1e1}`, `{}`},
-		{"array order matters", `{"a":[1,2]}`, `{"a":[2,1]}`, `{"a":[2,1]}`},
-		{"from nothing", `null`, `{"a":1}`, `{"a":1}`},
-		{"clear all sends every key as null, never {}", `{"a":1,"b":2}`, `{}`, `{"a":null,"b":null}`},
-		{"explicit null value is a change", `{"a":1}`, `{"a":null}`, `{"a":null}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var cur map[string]any
-			if err := json.Unmarshal([]byte(tt.cur), &cur); err != nil {
-				t.Fatal(err)
-			}
-			next, err := users.ParseMetadata(tt.new, users.UserMetadata)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := json.Marshal(users.Diff(cur, next))
-			if string(b) != tt.want {
-				t.Errorf("Diff = %s, want %s", b, tt.want)
 			}
 		})
 	}
@@ -130,7 +97,7 @@ func metaUser() mgmt.User {
 func TestSaveMetadataSendsOnlyChangedKeys(t *testing.T) {
 	api := userstest.New(nil, metaUser())
 	svc := &users.Service{API: api}
-	out, err := svc.SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{
+	out, err := svc.SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{Base: baseFor(api, "auth0|abc"),
 		UserMetadata: `{"color": "blue", "addr": {"city": "Paris", "zip": "75001"}, "new": [1]}`,
 		AppMetadata:  `{"plan": "gold"}`,
 	})
@@ -160,7 +127,7 @@ func TestSaveMetadataSendsOnlyChangedKeys(t *testing.T) {
 
 func TestSaveMetadataNoChangeSendsNothing(t *testing.T) {
 	api := userstest.New(nil, metaUser())
-	out, err := (&users.Service{API: api}).SaveMetadata(context.Background(), "auth0|abc", users.MetadataForm{
+	out, err := (&users.Service{API: api}).SaveMetadata(context.Background(), "auth0|abc", users.MetadataForm{Base: baseFor(api, "auth0|abc"),
 		UserMetadata: `{"gone": 1, "addr": {"city": "Paris"}, "color": "red"}`,
 		AppMetadata:  `{"plan":"gold"}`,
 	})
@@ -174,7 +141,7 @@ func TestSaveMetadataNoChangeSendsNothing(t *testing.T) {
 
 func TestSaveMetadataInvalidInputNeverCallsAuth0(t *testing.T) {
 	api := userstest.New(nil, metaUser())
-	_, err := (&users.Service{API: api}).SaveMetadata(context.Background(), "auth0|abc", users.MetadataForm{
+	_, err := (&users.Service{API: api}).SaveMetadata(context.Background(), "auth0|abc", users.MetadataForm{Base: baseFor(api, "auth0|abc"),
 		UserMetadata: "{\n\"a\": tru\n}",
 		AppMetadata:  `[]`,
 	})
@@ -193,7 +160,7 @@ func TestSaveMetadataInvalidInputNeverCallsAuth0(t *testing.T) {
 
 func TestSaveMetadataUnknownUser(t *testing.T) {
 	api := userstest.New(nil)
-	_, err := (&users.Service{API: api}).SaveMetadata(context.Background(), "auth0|nope", users.MetadataForm{UserMetadata: "{}", AppMetadata: "{}"})
+	_, err := (&users.Service{API: api}).SaveMetadata(context.Background(), "auth0|nope", users.MetadataForm{Base: users.Fingerprint(users.Snapshot{}), UserMetadata: "{}", AppMetadata: "{}"})
 	if !errors.Is(err, users.ErrNoUser) {
 		t.Fatalf("err = %v, want ErrNoUser", err)
 	}
@@ -210,7 +177,7 @@ func TestSaveMetadataUpstreamFailureIsExplained(t *testing.T) {
 		}
 		return nil
 	}
-	_, err := (&users.Service{API: api}).SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{UserMetadata: `{"color":"x"}`, AppMetadata: "{}"})
+	_, err := (&users.Service{API: api}).SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{Base: baseFor(api, "auth0|abc"), UserMetadata: `{"color":"x"}`, AppMetadata: "{}"})
 	var p *users.Problem
 	if !errors.As(err, &p) || p.Message != users.MsgUnavailable || p.Status != http.StatusBadGateway {
 		t.Fatalf("err = %v", err)

@@ -14,6 +14,8 @@ import (
 // NewMgmtAPI; tests use an in-memory fake.
 type API interface {
 	CoreAPI
+	FindingAPI  // finding users: users-by-email and users-export jobs (search_service.go)
+	UserPageAPI // the user page's sections and actions, except metadata (userpage.go)
 	// Each feature area adds its own interface here (declared next to the code that uses it), so the
 	// service's needs stay visible per area and the fake in userstest grows one file per area.
 }
@@ -39,6 +41,8 @@ type Service struct {
 	// ReasonRequired lists the actions that need a reason or ticket reference
 	// (USERDESK_REASON_REQUIRED, see ParseReasonRequired).
 	ReasonRequired map[authz.Action]bool
+
+	metadataLocks userLocks // one metadata save per user at a time in this process (metadata_plan.go)
 }
 
 // ErrNoUser is returned (wrapped) when Auth0 has no user with the requested id.

@@ -24,33 +24,6 @@ type SignIn struct {
 	LoginURL string // /auth/login, with a checked return_to when there is one
 }
 
-// UserRow is one line of the user list.
-type UserRow struct {
-	URL        string // /users/<path-escaped id>
-	Email      string
-	Name       string
-	Connection string
-	LastLogin  string // formatted, "never" when the user never signed in
-	Logins     string
-	Blocked    bool
-}
-
-// UserList is the user list / search page.
-type UserList struct {
-	CanCreate  bool   // the staff member's role may create users
-	Query      string // what was typed into the search box
-	QueryError string // Auth0's reason for refusing the query, shown next to the box
-	Message    string // a sentence about the whole page (e.g. rate limiting), or ""
-	Total      int
-	From, To   int // 1-based range of the rows shown; 0, 0 when empty
-	Page       int
-	LastPage   int
-	Capped     bool   // Total exceeds what Auth0 lets us page through
-	PrevURL    string // "" on the first page
-	NextURL    string // "" on the last page
-	Rows       []UserRow
-}
-
 // Identity is one row of a user's identities table.
 type Identity struct {
 	Connection string
@@ -97,22 +70,9 @@ type NewUserForm struct {
 	Connection    string
 	Email         string
 	EmailVerified bool
+	Invite        bool              // create without a password and show a password-change ticket
 	Errors        map[string]string // field name → sentence
 	Message       string            // a sentence about the whole form, or ""
-	// Reason is the reason or ticket reference as typed; ReasonRequired marks the field required.
-	Reason         string
-	ReasonRequired bool
-}
-
-// MetadataForm is the metadata editor.
-type MetadataForm struct {
-	Heading      string // the user's name or email
-	ActionURL    string // /users/<path-escaped id>/metadata
-	CancelURL    string // /users/<path-escaped id>
-	UserMetadata string
-	AppMetadata  string
-	Errors       map[string]string // user_metadata / app_metadata / reason → sentence
-	Message      string
 	// Reason is the reason or ticket reference as typed; ReasonRequired marks the field required.
 	Reason         string
 	ReasonRequired bool

@@ -42,6 +42,10 @@ type API struct {
 	Total  int
 	calls  []Call
 	nextID int
+	// finding holds the export jobs of finding users (finding.go).
+	finding findingState
+	// page holds what the user page reads besides the user (userpage.go).
+	page pageState
 }
 
 // New returns an API holding the given users and connections.
@@ -200,6 +204,7 @@ func (a *API) UpdateUser(ctx context.Context, id string, in *mgmt.UserUpdate) (*
 	if !ok {
 		return nil, notFound()
 	}
+	applyRoot(u, in) // root attributes (userpage.go)
 	u.UserMetadata = merge(u.UserMetadata, in.UserMetadata)
 	u.AppMetadata = merge(u.AppMetadata, in.AppMetadata)
 	c := clone(*u)

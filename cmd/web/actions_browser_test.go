@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/userdesk/userdesk/internal/mgmt"
+)
+
+// browserSteps are the helpers of a journey: step runs actions, get reads a value, and both fail the
+// test with the page's location and body.
+type browserSteps struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func (b browserSteps) fail(name string, err error) {
+	b.t.Helper()
+	loc, _ := chromedp.Run(b.ctx, chromedp.Location())
+	page, _ := chromedp.Run(b.ctx, chromedp.OuterHTML(chromedp.CSS("body")))
+	b.t.Fatalf("%s: %v\nat %s\n%s", name, err, loc, page)
+}
+
+func (b browserSteps) step(name string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.fail(name, err)
+	}
+}
+
+func (b browserSteps) get(name string, a chromedp.Action[string]) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, a)
+	if err != nil {
+		b.fail(name, err)
+	}
+	return v
+}
+
+// expectText fails unless the element's text contains want.
+func (b browserSteps) expectText(name, sel, want string) {
+	b.t.Helper()
+	if got := b.get(name, chromedp.Text(chromedp.CSS(sel))); !strings.Contains(got, want) {
+		b.t.Fatalf("%s: %s = %q, want it to contain %q", name, sel, got, want)
+	}
+}
+
+// signInStaff signs the demo staff member in on the tenant's page.
+func (b browserSteps) signInStaff(app *App) {
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	b.step("sign in",
+		chromedp.Navigate(app.URL+"/"), chromedp.WaitVisible(css("#signin-link")),
+		chromedp.Click(css("#signin-link")), chromedp.WaitVisible(css("#password")),
+		chromedp.SendKeys(css("#email"), app.DemoEmail),
+		chromedp.SendKeys(css("#password"), demoPassword),
+		chromedp.Click(css("#signin")),
+		chromedp.WaitVisible(css("#q")),
+	)
+}
+
+// TestBrowserUserActions drives every user-page action in Chromium against the embedded tenant and
+// checks the tenant holds each result.
+func TestBrowserUserActions(t *testing.T) {
+	ctx := browserContext(t)
+	app, _ := startTestApp(t, nil)
+	cust := firstCustomer(t, app)
+	b := browserSteps{t: t, ctx: ctx}
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	page := app.URL + "/users/" + url.PathEscape(cust.UserID)
+	sid, secret := app.tenant.ServiceAccount()
+	api, err := mgmt.New(app.TenantURL, sid, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.signInStaff(app)
+
+	b.step("profile", chromedp.Navigate(page), chromedp.WaitVisible(css("#signin-panel")))
+	b.expectText("tabs", `[aria-current="page"]`, "Profile")
+
+	// Block, then unblock.
+	b.step("block", chromedp.Click(css("#action-block")), chromedp.WaitVisible(css("#submit-block")),
+		chromedp.Click(css("#submit-block")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.expectText("blocked", `[data-testid="flash"]`, "User blocked.")
+	b.expectText("badge", `h1`, "Blocked")
+	b.expectText("panel", `[data-testid="signin-panel"]`, "Blocked by an administrator")
+	b.step("unblock", chromedp.Click(css("#action-unblock")), chromedp.WaitVisible(css("#submit-unblock")),
+		chromedp.Click(css("#submit-unblock")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.expectText("unblocked", `[data-testid="flash"]`, "User unblocked.")
+	if u, err := api.Users.Get(t.Context(), cust.UserID); err != nil || u.Blocked == nil || *u.Blocked {
+		t.Fatalf("tenant blocked state after unblock: %v %v", u.Blocked, err)
+	}
+
+	// Password-change ticket: the link is shown to copy and opens the tenant's page.
+	b.step("ticket", chromedp.Navigate(page+"/ticket"), chromedp.WaitVisible(css("#submit-ticket")),
+		chromedp.Click(css("#submit-ticket")), chromedp.WaitVisible(css("#ticket-url")))
+	if v := b.get("ticket url", chromedp.Value(css("#ticket-url"))); !strings.HasPrefix(v, app.TenantURL+"/") || !strings.Contains(v, "ticket=") {
+		t.Fatalf("ticket url %q", v)
+	}
+
+	// Profile edit, re-read from the tenant.
+	nick := "nick-" + time.Now().Format("150405")
+	b.step("edit profile", chromedp.Navigate(page+"/profile"), chromedp.WaitVisible(css("#nickname")),
+		chromedp.SetValue(css("#nickname"), nick), chromedp.Click(css("#submit-profile")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.expectText("profile saved", `[data-testid="flash"]`, "Profile saved.")
+	b.expectText("nickname shown", `[data-testid="profile"]`, nick)
+
+	// Set a password: the tenant records the reset.
+	b.step("set password", chromedp.Navigate(page+"/password"), chromedp.WaitVisible(css("#password")),
+		chromedp.SendKeys(css("#password"), "Journey-Passw0rd!"), chromedp.SendKeys(css("#confirm"), "Journey-Passw0rd!"),
+		chromedp.Click(css("#submit-password")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.expectText("password set", `[data-testid="flash"]`, "Password set.")
+	if u, err := api.Users.Get(t.Context(), cust.UserID); err != nil || u.LastPasswordReset == nil {
+		t.Fatalf("last_password_reset not set: %v", err)
+	}
+
+	// Roles: assign from the picker, then remove after the confirmation step.
+	b.step("roles", chromedp.Navigate(page+"/roles"), chromedp.WaitVisible(css("#assign-role")))
+	attr, err := chromedp.Run(ctx, chromedp.AttributeValue(css(`#role option:nth-child(2)`), "value"))
+	if err != nil || !attr.Exists {
+		b.fail("first role in the picker", err)
+	}
+	opt := attr.Value
+	b.step("assign", chromedp.SetValue(css("#role"), opt), chromedp.Click(css("#assign-role")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.expectText("assigned", `[data-testid="flash"]`, "Role assigned.")
+	b.expectText("role listed", `[data-testid="roles"]`, opt)
+	b.step("remove", chromedp.Navigate(page+"/roles/remove?role="+url.QueryEscape(opt)), chromedp.WaitVisible(css("#submit-role-remove")),
+		chromedp.Click(css("#submit-role-remove")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.expectText("removed", `[data-testid="flash"]`, "Role removed.")
+
+	// Revoke sessions: the message says exactly what was revoked.
+	b.step("revoke", chromedp.Navigate(page+"/revoke"), chromedp.WaitVisible(css("#submit-revoke")),
+		chromedp.Click(css("#submit-revoke")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.expectText("revoked", `[data-testid="flash"]`, "Revoked ")
+	if ss, err := api.Users.Sessions(t.Context(), cust.UserID); err != nil || len(ss) != 0 {
+		t.Fatalf("sessions after revoke: %d %v", len(ss), err)
+	}
+
+	// MFA reset needs a reason by default.
+	b.step("mfa form", chromedp.Navigate(page+"/mfa"), chromedp.WaitVisible(css("#submit-mfa")))
+	b.step("mfa without reason", chromedp.Click(css("#browsers")), chromedp.Click(css("#submit-mfa")), chromedp.WaitVisible(css("#error-summary")))
+	b.expectText("reason required", `[data-testid="error-reason"]`, "reason")
+	b.step("mfa with reason", chromedp.SendKeys(css("#reason"), "JOURNEY-1"), chromedp.Click(css("#submit-mfa")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.expectText("mfa reset", `[data-testid="flash"]`, "Remembered browsers will ask for MFA again.")
+
+	// Change the email, marking it verified (a reason is required by default).
+	newEmail := "journey-" + time.Now().Format("150405") + "@example.org"
+	b.step("change email", chromedp.Navigate(page+"/email"), chromedp.WaitVisible(css("#email")),
+		chromedp.SendKeys(css("#email"), newEmail), chromedp.Click(css("#verify-1")), chromedp.SendKeys(css("#reason"), "JOURNEY-2"),
+		chromedp.Click(css("#submit-email")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.expectText("email changed", `[data-testid="profile"]`, newEmail)
+
+	// Delete a throwaway user: a wrong confirmation sends nothing, the right one deletes.
+	no := false
+	victim, err := api.Users.Create(t.Context(), &mgmt.UserCreate{Connection: "Username-Password-Authentication",
+		Email: "delete-me-" + time.Now().Format("150405") + "@example.org", Password: "Str0ng-Password!", EmailVerified: &no})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpage := app.URL + "/users/" + url.PathEscape(victim.UserID)
+	b.step("resend verification", chromedp.Navigate(vpage), chromedp.WaitVisible(css("#action-verify")), chromedp.Click(css("#action-verify")),
+		chromedp.WaitVisible(css("#submit-verify")), chromedp.Click(css("#submit-verify")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.expectText("verification", `[data-testid="flash"]`, "Verification email requested")
+	b.step("delete wrong", chromedp.Navigate(vpage+"/delete"), chromedp.WaitVisible(css("#confirm")),
+		chromedp.SendKeys(css("#confirm"), "someone@example.org"), chromedp.SendKeys(css("#reason"), "JOURNEY-3"),
+		chromedp.Click(css("#submit-delete")), chromedp.WaitVisible(css(`[data-testid="error-confirm"]`)))
+	if _, err := api.Users.Get(t.Context(), victim.UserID); err != nil {
+		t.Fatalf("user gone after a wrong confirmation: %v", err)
+	}
+	b.step("delete right", chromedp.SetValue(css("#confirm"), victim.Email), chromedp.Click(css("#submit-delete")), chromedp.WaitVisible(css("#q")))
+	if loc := b.get("after delete", chromedp.Location()); !strings.HasPrefix(loc, app.URL+"/users") {
+		t.Fatalf("after delete at %s", loc)
+	}
+	if _, err := api.Users.Get(t.Context(), victim.UserID); err == nil {
+		t.Fatal("user still exists after delete")
+	}
+}
+
+// TestBrowserUserPageWithoutJavaScript: with scripts disabled, every section and action form loads,
+// and a block, an unblock and a refused delete confirmation work with plain form posts.
+func TestBrowserUserPageWithoutJavaScript(t *testing.T) {
+	ctx := browserContext(t)
+	app, _ := startTestApp(t, nil)
+	cust := firstCustomer(t, app)
+	b := browserSteps{t: t, ctx: ctx}
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	b.step("disable JavaScript", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	}))
+	b.signInStaff(app)
+	page := app.URL + "/users/" + url.PathEscape(cust.UserID)
+	for _, tc := range []struct{ path, sel string }{
+		{"", "#signin-panel"}, {"/roles", "#assign-role"}, {"/logs", `[data-testid="section"] h2`}, {"/sessions", `[data-testid="section"] h2`},
+		{"/raw", `[data-testid="raw-json"]`}, {"/profile", "#submit-profile"}, {"/email", "#submit-email"}, {"/password", "#submit-password"},
+		{"/ticket", "#submit-ticket"}, {"/block", "#submit-block"}, {"/blocks/clear", "#submit-clear-blocks"}, {"/mfa", "#submit-mfa"},
+		{"/revoke", "#submit-revoke"}, {"/delete", "#submit-delete"},
+	} {
+		b.step("load "+tc.path, chromedp.Navigate(page+tc.path), chromedp.WaitVisible(css(tc.sel)))
+	}
+	b.step("block", chromedp.Navigate(page+"/block"), chromedp.WaitVisible(css("#submit-block")),
+		chromedp.Click(css("#submit-block")), chromedp.WaitVisible(css(`[data-testid="blocked"]`)))
+	b.step("unblock", chromedp.Click(css("#action-unblock")), chromedp.WaitVisible(css("#submit-unblock")),
+		chromedp.Click(css("#submit-unblock")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.expectText("unblocked", `[data-testid="flash"]`, "User unblocked.")
+	b.step("delete typed wrong", chromedp.Navigate(page+"/delete"), chromedp.WaitVisible(css("#confirm")),
+		chromedp.SendKeys(css("#confirm"), "nobody@example.org"), chromedp.SendKeys(css("#reason"), "NOJS-1"),
+		chromedp.Click(css("#submit-delete")), chromedp.WaitVisible(css("#error-summary")))
+	b.expectText("wrong confirmation", `[data-testid="error-confirm"]`, "Type the user's email address exactly")
+}

@@ -1,0 +1,458 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/userdesk/userdesk/internal/users"
+	"github.com/userdesk/userdesk/internal/views"
+)
+
+// The user page's actions. Each has a GET page (its form, or the confirmation step of a destructive
+// action, which works without JavaScript) and a POST that performs it through internal/users and
+// redirects (303) to the section that shows the result, with a fixed ?msg= code: that page re-reads
+// the user from Auth0. A password-change ticket is the exception: its URL is a credential, so it is
+// shown in the POST's own answer (never in a URL) together with the re-read profile.
+
+// done is where a successful action goes.
+type done struct {
+	msg    string     // the ?msg= code
+	extra  url.Values // counts for the message
+	sec    users.Section
+	ticket string // a ticket URL: render the profile with it instead of redirecting
+	to     string // redirect here instead of the section (delete: the list)
+}
+
+// actionDef describes one action's page and what its POST does.
+type actionDef struct {
+	path    string // after /users/<id>/
+	heading string
+	submit  string
+	danger  bool
+	// section is what the GET page reads besides the user and the scopes (SectionRaw: nothing).
+	section users.Section
+	intro   func(o *users.Overview) []string
+	fields  func(h *handler, c echo.Context, o *users.Overview, in url.Values) []views.FormField
+	labels  map[string]string
+	run     func(h *handler, c echo.Context, id string, in url.Values) (done, error)
+}
+
+// actionDefs is every action's page (read-only after package initialisation).
+var actionDefs = map[users.Act]actionDef{
+	users.ActProfile: {path: "profile", heading: "Edit profile", submit: "Save profile", section: users.SectionRaw,
+		fields: profileFormFields, labels: map[string]string{"name": "Name", "given_name": "Given name", "family_name": "Family name",
+			"nickname": "Nickname", "picture": "Picture URL", "phone_number": "Phone", "username": "Username", "reason": "Reason or ticket"},
+		run: runProfile},
+	users.ActEmail: {path: "email", heading: "Change email", submit: "Change email", section: users.SectionRaw,
+		intro:  func(o *users.Overview) []string { return []string{"Current address: " + orNone(o.User.Email) + "."} },
+		fields: emailFormFields, labels: map[string]string{"email": "New email", "verify": "Verification", "reason": "Reason or ticket"},
+		run: runEmail},
+	users.ActPassword: {path: "password", heading: "Set password", submit: "Set password", section: users.SectionRaw,
+		fields: passwordFormFields, labels: map[string]string{"password": "New password", "confirm": "Repeat the password", "reason": "Reason or ticket"},
+		run: runPassword},
+	users.ActTicket: {path: "ticket", heading: "Password-change ticket", submit: "Create ticket", section: users.SectionRaw,
+		intro: func(*users.Overview) []string {
+			return []string{"Creates a one-time link with which the user sets a new password. Nothing is emailed: the link is shown once for you to send."}
+		},
+		fields: func(_ *handler, _ echo.Context, _ *users.Overview, in url.Values) []views.FormField {
+			return []views.FormField{{Name: "mark_verified", Label: "Also mark the email verified when the password is set", Type: "checkbox",
+				Checked: in.Get("mark_verified") == "true"}}
+		},
+		labels: map[string]string{"reason": "Reason or ticket"}, run: runTicket},
+	users.ActVerify: {path: "verify", heading: "Resend verification email", submit: "Send verification email", section: users.SectionRaw,
+		intro: func(o *users.Overview) []string {
+			return []string{"Auth0 emails a verification link to " + orNone(o.User.Email) + "."}
+		},
+		labels: map[string]string{"reason": "Reason or ticket"}, run: runVerify},
+	users.ActBlock: {path: "block", heading: "Block user", submit: "Block user", danger: true, section: users.SectionRaw,
+		intro: func(*users.Overview) []string {
+			return []string{"Auth0 will refuse every sign-in of this user until someone unblocks them. Existing sessions are not ended: revoke them too if needed."}
+		},
+		labels: map[string]string{"reason": "Reason or ticket"}, run: runBlock(true)},
+	users.ActUnblock: {path: "unblock", heading: "Unblock user", submit: "Unblock user", section: users.SectionRaw,
+		intro: func(*users.Overview) []string {
+			return []string{"The user can sign in again. Brute-force blocks are separate: clear them too if the user is locked out."}
+		},
+		labels: map[string]string{"reason": "Reason or ticket"}, run: runBlock(false)},
+	users.ActClearBlocks: {path: "blocks/clear", heading: "Clear brute-force blocks", submit: "Clear blocks", section: users.SectionProfile,
+		intro: func(o *users.Overview) []string {
+			if o.BlocksProblem != "" {
+				return []string{o.BlocksProblem}
+			}
+			if len(o.Blocks) == 0 {
+				return []string{"There are no brute-force blocks for this user right now."}
+			}
+			out := []string{"These blocks will be lifted:"}
+			for _, b := range o.Blocks {
+				out = append(out, b.Identifier+" from "+b.IP)
+			}
+			return out
+		},
+		labels: map[string]string{"reason": "Reason or ticket"}, run: runClearBlocks},
+	users.ActMFA: {path: "mfa", heading: "Reset MFA", submit: "Reset MFA", danger: true, section: users.SectionSessions,
+		intro: func(o *users.Overview) []string {
+			out := []string{"Removing a method makes the user enrol again at the next sign-in. This cannot be undone."}
+			if o.MethodsProblem != "" {
+				out = append(out, o.MethodsProblem)
+			}
+			return out
+		},
+		fields: mfaFormFields, labels: map[string]string{"method": "What to reset", "reason": "Reason or ticket"}, run: runMFA},
+	users.ActRevoke: {path: "revoke", heading: "Revoke sessions and refresh tokens", submit: "Revoke all", danger: true, section: users.SectionSessions,
+		intro: func(o *users.Overview) []string {
+			s := "Signs the user out of every browser and stops every application from refreshing its tokens"
+			if o.SessionProblem == "" && o.TokensProblem == "" {
+				s += " (" + plural(len(o.Sessions), "session") + " and " + plural(len(o.Tokens), "refresh token") + " now)"
+			}
+			return []string{s + "."}
+		},
+		labels: map[string]string{"reason": "Reason or ticket"}, run: runRevoke},
+	users.ActRoleRemove: {path: "roles/remove", heading: "Remove role", submit: "Remove role", danger: true, section: users.SectionRoles,
+		intro: roleRemoveIntro,
+		fields: func(_ *handler, c echo.Context, _ *users.Overview, in url.Values) []views.FormField {
+			return []views.FormField{{Name: "role", Type: "hidden", Value: firstNonEmpty(in.Get("role"), c.QueryParam("role"))}}
+		},
+		labels: map[string]string{"role": "Role", "reason": "Reason or ticket"}, run: runRoleRemove},
+	users.ActDelete: {path: "delete", heading: "Delete user", submit: "Delete user", danger: true, section: users.SectionRaw,
+		intro: func(o *users.Overview) []string {
+			return []string{"The user, their identities and metadata are deleted for good. This cannot be undone.",
+				"To confirm, type the user's " + confirmWhat(o) + " below."}
+		},
+		fields: func(_ *handler, _ echo.Context, o *users.Overview, in url.Values) []views.FormField {
+			return []views.FormField{{Name: "confirm", Label: "Type " + confirmWhat(o) + " to confirm", Type: "text", Value: in.Get("confirm")}}
+		},
+		labels: map[string]string{"confirm": "Confirmation", "reason": "Reason or ticket"}, run: runDelete},
+}
+
+// actionGet: GET /users/:id/<action> — the form or the confirmation step, disabled with the missing
+// scope named when the service account cannot perform it.
+func (h *handler) actionGet(act users.Act) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := userID(c)
+		if err != nil {
+			return err
+		}
+		return h.renderAction(c, act, id, http.StatusOK, url.Values{}, nil, "")
+	}
+}
+
+// actionPost: POST /users/:id/<action> — perform, then redirect to the re-read user; on failure the
+// form again with the input, the messages next to the fields and the error summary.
+func (h *handler) actionPost(act users.Act) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := userID(c)
+		if err != nil {
+			return err
+		}
+		in, err := c.FormParams()
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest)
+		}
+		res, err := actionDefs[act].run(h, c, id, in)
+		audited := !errors.Is(err, users.ErrAuditFailed)
+		if err == nil || !audited {
+			return h.afterAction(c, id, res, audited)
+		}
+		if errors.Is(err, users.ErrNoUser) {
+			return h.noUser(c, id)
+		}
+		var p *users.Problem
+		if !errors.As(err, &p) {
+			return err
+		}
+		h.logProblem(c, p)
+		setRetryAfter(c, p)
+		return h.renderAction(c, act, id, p.Status, in, p.Fields, withAuditNote(p))
+	}
+}
+
+// afterAction redirects to the section that shows the result, or renders the profile with a ticket.
+func (h *handler) afterAction(c echo.Context, id string, d done, audited bool) error {
+	q := url.Values{}
+	for k, v := range d.extra {
+		q[k] = v
+	}
+	if d.msg != "" {
+		q.Set("msg", d.msg)
+	}
+	if !audited {
+		q.Set("audit", "failed")
+	}
+	if d.ticket != "" {
+		o, err := h.users.Overview(c.Request().Context(), id, users.SectionProfile)
+		if err != nil {
+			if errors.Is(err, users.ErrNoUser) {
+				return h.noUser(c, id)
+			}
+			return err
+		}
+		shell := h.userShell(c, o, users.SectionProfile)
+		shell.Ticket = d.ticket
+		shell.Flash, shell.Warning = "Password-change ticket created.", ""
+		if !audited {
+			shell.Warning = users.MsgAuditFailed
+		}
+		// The ticket is a credential: not cached, not kept in the history's form resubmission.
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return h.renderSection(c, http.StatusOK, o, users.SectionProfile, shell, nil, "", "")
+	}
+	to := d.to
+	if to == "" {
+		to = sectionURL(id, d.sec)
+	}
+	if len(q) > 0 {
+		to += "?" + q.Encode()
+	}
+	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// renderAction renders act's page for the user (re-read with the scopes and what the page shows).
+func (h *handler) renderAction(c echo.Context, act users.Act, id string, status int, in url.Values, errs map[string]string, message string) error {
+	d := actionDefs[act]
+	o, err := h.users.Overview(c.Request().Context(), id, d.section)
+	if errors.Is(err, users.ErrNoUser) {
+		return h.noUser(c, id)
+	}
+	if err != nil {
+		return err
+	}
+	f := views.ActionForm{
+		Heading: d.heading, User: firstNonEmpty(o.User.Email, o.User.UserID), UserURL: userURL(id),
+		ActionURL: userURL(id) + "/" + d.path, SubmitID: "submit-" + string(act), Submit: d.submit, Danger: d.danger,
+		Reason: in.Get("reason"), ReasonRequired: h.users.ReasonRequiredFor(act.AuditName()),
+		Errors: errs, Message: message, Labels: d.labels,
+	}
+	if m := o.Missing[act]; m != "" {
+		f.Disabled = users.MsgLacksScope(m)
+	}
+	if d.intro != nil {
+		f.Intro = d.intro(o)
+	}
+	if d.fields != nil {
+		f.Fields = d.fields(h, c, o, in)
+	}
+	return h.render(c, status, d.heading, views.ActionPage(f))
+}
+
+func profileFormFields(_ *handler, _ echo.Context, o *users.Overview, in url.Values) []views.FormField {
+	u := o.User
+	v := func(k, cur string) string {
+		if _, ok := in[k]; ok {
+			return in.Get(k)
+		}
+		return cur
+	}
+	return []views.FormField{
+		{Name: "name", Label: "Name", Type: "text", Value: v("name", u.Name)},
+		{Name: "given_name", Label: "Given name", Type: "text", Value: v("given_name", u.GivenName)},
+		{Name: "family_name", Label: "Family name", Type: "text", Value: v("family_name", u.FamilyName)},
+		{Name: "nickname", Label: "Nickname", Type: "text", Value: v("nickname", u.Nickname)},
+		{Name: "picture", Label: "Picture URL", Type: "url", Value: v("picture", u.Picture), Hint: "An https:// address of an image."},
+		{Name: "phone_number", Label: "Phone", Type: "tel", Value: v("phone_number", u.PhoneNumber), Hint: "International format, like +14155550123."},
+		{Name: "username", Label: "Username", Type: "text", Value: v("username", u.Username)},
+	}
+}
+
+func runProfile(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+	out, err := h.users.UpdateProfile(c.Request().Context(), id, users.ProfileForm{
+		Name: in.Get("name"), GivenName: in.Get("given_name"), FamilyName: in.Get("family_name"), Nickname: in.Get("nickname"),
+		Picture: in.Get("picture"), Phone: in.Get("phone_number"), Username: in.Get("username"), Reason: in.Get("reason"),
+	})
+	if out == users.NoChange && err == nil {
+		return done{msg: "nochange"}, nil
+	}
+	return done{msg: "profile-saved"}, err
+}
+
+func emailFormFields(_ *handler, _ echo.Context, _ *users.Overview, in url.Values) []views.FormField {
+	verify := in.Get("verify")
+	return []views.FormField{
+		{Name: "email", Label: "New email", Type: "email", Value: in.Get("email")},
+		{Name: "verify", Label: "Verification", Type: "radio", Options: []views.Option{
+			{Value: "send", Label: "Send a verification email to the new address", Selected: verify == "send"},
+			{Value: "mark", Label: "Mark the new address verified (you checked it yourself)", Selected: verify == "mark"},
+		}},
+	}
+}
+
+func runEmail(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+	f := users.EmailChange{Email: in.Get("email"), Verify: in.Get("verify"), Reason: in.Get("reason")}
+	err := h.users.ChangeEmail(c.Request().Context(), id, f)
+	if f.Verify == "send" {
+		return done{msg: "email-changed-sent"}, err
+	}
+	return done{msg: "email-changed"}, err
+}
+
+func passwordFormFields(h *handler, c echo.Context, o *users.Overview, _ url.Values) []views.FormField {
+	pw := views.FormField{Name: "password", Label: "New password", Type: "password", Autocomplete: "new-password"}
+	policy, conn, err := h.users.PasswordPolicyFor(c.Request().Context(), o.User)
+	var p *users.Problem
+	switch {
+	case err == nil:
+		pw.Hint = "The " + conn + " connection's password policy (" + policy.Level + "):"
+		pw.Hints = policy.Rules()
+	case errors.As(err, &p):
+		pw.Hint = withAuditNote(p)
+	}
+	return []views.FormField{pw, {Name: "confirm", Label: "Repeat the password", Type: "password", Autocomplete: "new-password"}}
+}
+
+func runPassword(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+	err := h.users.SetPassword(c.Request().Context(), id, users.PasswordSet{Password: in.Get("password"), Confirm: in.Get("confirm"), Reason: in.Get("reason")})
+	return done{msg: "password-set"}, err
+}
+
+func runTicket(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+	t, err := h.users.SendPasswordTicket(c.Request().Context(), id, users.TicketRequest{MarkVerified: in.Get("mark_verified") == "true", Reason: in.Get("reason")})
+	return done{ticket: t}, err
+}
+
+func runVerify(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+	return done{msg: "verification-sent"}, h.users.ResendVerification(c.Request().Context(), id, in.Get("reason"))
+}
+
+func runBlock(blocked bool) func(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+	return func(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+		msg := "unblocked"
+		if blocked {
+			msg = "blocked"
+		}
+		return done{msg: msg}, h.users.SetBlocked(c.Request().Context(), id, blocked, in.Get("reason"))
+	}
+}
+
+func runClearBlocks(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+	n, err := h.users.ClearBruteForceBlocks(c.Request().Context(), id, in.Get("reason"))
+	return done{msg: "blocks-cleared", extra: url.Values{"n": {strconv.Itoa(n)}}}, err
+}
+
+func mfaFormFields(_ *handler, _ echo.Context, o *users.Overview, in url.Values) []views.FormField {
+	opts := []views.Option{}
+	for _, m := range methodRows(o.Methods) {
+		label := m.Type
+		if m.Name != "" {
+			label += " (" + m.Name + ")"
+		}
+		opts = append(opts, views.Option{Value: m.ID, Label: "Remove " + label, Selected: in.Get("method") == m.ID})
+	}
+	if len(o.Methods) > 1 {
+		opts = append(opts, views.Option{Value: "all", Label: "Remove every method", Selected: in.Get("method") == "all"})
+	}
+	opts = append(opts, views.Option{Value: "none", Label: "Remove nothing", Selected: in.Get("method") == "none"})
+	return []views.FormField{
+		{Name: "method", Label: "Authentication method", Type: "radio", Options: opts},
+		{Name: "browsers", Label: "Also make remembered browsers ask for MFA again", Type: "checkbox", Checked: in.Get("browsers") == "true"},
+	}
+}
+
+func runMFA(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+	f := users.MFAReset{Browsers: in.Get("browsers") == "true", Reason: in.Get("reason")}
+	switch m := in.Get("method"); m {
+	case "all":
+		f.All = true
+	case "", "none":
+	default:
+		f.MethodID = m
+	}
+	r, err := h.users.ResetMFA(c.Request().Context(), id, f)
+	extra := url.Values{"removed": {strconv.Itoa(r.Removed)}}
+	if r.Browsers {
+		extra.Set("browsers", "1")
+	}
+	return done{msg: "mfa-reset", extra: extra, sec: users.SectionSessions}, err
+}
+
+func runRevoke(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+	r, err := h.users.RevokeSessions(c.Request().Context(), id, in.Get("reason"))
+	return done{msg: "revoked", sec: users.SectionSessions,
+		extra: url.Values{"sessions": {strconv.Itoa(r.Sessions)}, "tokens": {strconv.Itoa(r.RefreshTokens)}}}, err
+}
+
+func roleRemoveIntro(o *users.Overview) []string {
+	return []string{"The user loses the permissions this role gives. Roles: " + roleNames(o) + "."}
+}
+
+func roleNames(o *users.Overview) string {
+	if o.RolesProblem != "" {
+		return o.RolesProblem
+	}
+	s := ""
+	for i, r := range o.Roles {
+		if i > 0 {
+			s += ", "
+		}
+		s += r.Name + " (" + r.ID + ")"
+	}
+	return orNone(s)
+}
+
+func runRoleRemove(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+	err := h.users.RemoveRoles(c.Request().Context(), id, []string{in.Get("role")}, in.Get("reason"))
+	return done{msg: "role-removed", sec: users.SectionRoles}, err
+}
+
+// roleAssign: POST /users/:id/roles — the Roles section's picker. A failure re-renders the section
+// with the message next to the picker.
+func (h *handler) roleAssign(c echo.Context) error {
+	id, err := userID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	role, reason := c.FormValue("role"), c.FormValue("reason")
+	err = h.users.AssignRoles(ctx, id, []string{role}, reason)
+	audited := !errors.Is(err, users.ErrAuditFailed)
+	if err == nil || !audited {
+		return h.afterAction(c, id, done{msg: "role-assigned", sec: users.SectionRoles}, audited)
+	}
+	if errors.Is(err, users.ErrNoUser) {
+		return h.noUser(c, id)
+	}
+	var p *users.Problem
+	if !errors.As(err, &p) {
+		return err
+	}
+	h.logProblem(c, p)
+	setRetryAfter(c, p)
+	o, oerr := h.users.Overview(ctx, id, users.SectionRoles)
+	if oerr != nil {
+		if errors.Is(oerr, users.ErrNoUser) {
+			return h.noUser(c, id)
+		}
+		return oerr
+	}
+	return h.renderSection(c, p.Status, o, users.SectionRoles, h.userShell(c, o, users.SectionRoles), p.Fields, reason, withAuditNote(p))
+}
+
+func runDelete(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+	err := h.users.DeleteUser(c.Request().Context(), id, in.Get("confirm"), in.Get("reason"))
+	return done{msg: "deleted", to: "/users"}, err
+}
+
+func confirmWhat(o *users.Overview) string {
+	if o.User.Email != "" {
+		return "email address (" + o.User.Email + ")"
+	}
+	return "user id (" + o.User.UserID + ")"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
