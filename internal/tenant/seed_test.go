@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/userdesk/userdesk/internal/pwpolicy"
 	"github.com/userdesk/userdesk/internal/tenant/store"
 	"github.com/userdesk/userdesk/internal/tenant/store/sqlite"
 )
@@ -75,7 +76,7 @@ func TestSeededData(t *testing.T) {
 		t.Errorf("staff connection %+v %v", c, err)
 	}
 	upa, err := e.st.GetConnectionByName(ctx, DatabaseConnection)
-	if err != nil || policyOf(upa) != (passwordPolicy{level: "good", minLength: 8}) {
+	if err != nil || policyOf(upa) != (pwpolicy.Policy{Level: "good", MinLength: 8}) {
 		t.Errorf("U-P-A %+v %v", upa, err)
 	}
 	// Service account grant.

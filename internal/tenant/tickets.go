@@ -285,7 +285,7 @@ func (t *Tenant) handleResetSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	policy := policyOf(conn)
 	if err := checkPassword(pw, policy); err != nil {
-		again(fmt.Sprintf("Password is too weak: use at least %d characters and follow the %q password policy of this connection.", policy.minLength, policy.level))
+		again(fmt.Sprintf("Password is too weak: use at least %d characters and follow the %q password policy of this connection.", policy.MinLength, policy.Level))
 		return
 	}
 	if _, err := t.store.TakeTicket(ctx, tk.ID); err != nil {

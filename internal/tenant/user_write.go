@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/userdesk/userdesk/internal/pwpolicy"
 	"github.com/userdesk/userdesk/internal/tenant/store"
 )
 
@@ -62,7 +63,7 @@ type createUserBody struct {
 
 // connectionRules are the parts of a database connection's options that govern user writes.
 type connectionRules struct {
-	policy           passwordPolicy
+	policy           pwpolicy.Policy
 	requiresUsername bool
 	usernameMin      int
 	usernameMax      int
@@ -242,11 +243,11 @@ func newObjectID() string {
 	return hex.EncodeToString(b)
 }
 
-func checkPassword(pw string, policy passwordPolicy) error {
+func checkPassword(pw string, policy pwpolicy.Policy) error {
 	if len(pw) > maxPasswordBytes {
 		return invalidBody("'String is too long (%d chars), maximum %d' on property password (The user's password).", len(pw), maxPasswordBytes)
 	}
-	if !policy.acceptable(pw) {
+	if !policy.Acceptable(pw) {
 		return errWeakPassword
 	}
 	return nil
