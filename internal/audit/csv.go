@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/userdesk/userdesk/internal/csvsafe"
 )
 
 // CSVColumns returns the header row of WriteCSV, in order. The columns are stable: new ones are only
@@ -68,24 +69,7 @@ func csvRow(e Entry) ([]string, error) {
 		string(cj), e.Reason, string(e.Outcome), strconv.Itoa(e.UpstreamStatus), e.CorrelationID,
 		e.RequestID, e.Detail}
 	for i, cell := range row {
-		row[i] = inert(cell)
+		row[i] = csvsafe.Cell(cell)
 	}
 	return row, nil
-}
-
-// inert prefixes a cell that a spreadsheet would read as a formula with a single quote.
-func inert(cell string) string {
-	if cell == "" {
-		return cell
-	}
-	switch cell[0] {
-	case '=', '+', '-', '@', '\t', '\r', '\n':
-		return "'" + cell
-	}
-	for _, p := range []string{"＝", "＋", "－", "＠"} {
-		if strings.HasPrefix(cell, p) {
-			return "'" + cell
-		}
-	}
-	return cell
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/userdesk/userdesk/internal/audit"
 	"github.com/userdesk/userdesk/internal/auditlog"
+	"github.com/userdesk/userdesk/internal/csvsafe"
 	"github.com/userdesk/userdesk/internal/mgmt"
 )
 
@@ -247,7 +248,7 @@ func (f *ExportFile) WriteCSV(w io.Writer) error {
 			return fmt.Errorf("users: export file: %w", err)
 		}
 		for i, cell := range rec {
-			rec[i] = inertCell(cell)
+			rec[i] = csvsafe.Cell(cell)
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -255,21 +256,4 @@ func (f *ExportFile) WriteCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// inertCell prefixes a cell a spreadsheet would read as a formula with a single quote.
-func inertCell(cell string) string {
-	if cell == "" {
-		return cell
-	}
-	switch cell[0] {
-	case '=', '+', '-', '@', '\t', '\r', '\n':
-		return "'" + cell
-	}
-	for _, p := range []string{"＝", "＋", "－", "＠"} {
-		if strings.HasPrefix(cell, p) {
-			return "'" + cell
-		}
-	}
-	return cell
 }
