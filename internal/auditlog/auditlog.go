@@ -29,11 +29,16 @@ const (
 	ActionDenied      = "authz.denied"         // a role or the metadata policy refused an action
 	ActionExport      = "audit.export"         // the audit trail was exported as CSV (authz.ExportAudit)
 	ActionUsersExport = "users.export"         // a users-export job was started or its file downloaded (authz.ReadUsers)
+	// Profile updates that have their own name, so USERDESK_REASON_REQUIRED can single them out
+	// (both need authz.EditProfile; internal/users records them).
+	ActionEmailChange = "user.email_change" // a user's email address was changed
+	ActionPasswordSet = "user.password_set" // a user's password was set by staff
 )
 
 // ActionNames lists every action name the trail can hold, sorted, for the audit page's filter.
 func ActionNames() []string {
-	out := []string{ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionsEnd, ActionDenied, ActionExport, ActionUsersExport}
+	out := []string{ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionsEnd, ActionDenied, ActionExport, ActionUsersExport,
+		ActionEmailChange, ActionPasswordSet}
 	for _, a := range authz.Actions() {
 		out = append(out, string(a))
 	}

@@ -84,11 +84,22 @@ func sameQuery(got url.Values, target string) bool {
 // summary.
 func (h *handler) userList(c echo.Context) error {
 	p := searchParams(c)
+	once := listFlashParams(c.QueryParams())
 	// A submitted GET form carries every field, empty or default ones too; send the browser to the
-	// search's one canonical URL, so what is bookmarked or pasted is short and stable.
-	if canon := searchURL(p); !sameQuery(c.QueryParams(), canon) {
+	// search's one canonical URL, so what is bookmarked or pasted is short and stable. A known
+	// one-time message (?msg=deleted) survives that redirect; the pager and sort links do not carry it.
+	canon := searchURL(p)
+	if len(once) > 0 {
+		sep := "?"
+		if strings.Contains(canon, "?") {
+			sep = "&"
+		}
+		canon += sep + once.Encode()
+	}
+	if !sameQuery(c.QueryParams(), canon) {
 		return c.Redirect(http.StatusFound, canon)
 	}
+	flash, warning := listFlash(once)
 	res, err := h.users.Search(c.Request().Context(), p)
 	if err != nil {
 		var pr *users.Problem
@@ -98,6 +109,7 @@ func (h *handler) userList(c echo.Context) error {
 		h.logProblem(c, pr)
 		l := searchPage(&users.SearchResult{Params: p, Plan: users.BuildQuery(p)})
 		l.QueryError, l.Message = pr.Fields["q"], pr.Message
+		l.Flash, l.Warning = flash, warning
 		l.CanCreate = allowed(c, authz.CreateUser)
 		return h.render(c, pr.Status, "Users", views.UserListPage(l))
 	}
@@ -110,8 +122,35 @@ func (h *handler) userList(c echo.Context) error {
 		}
 	}
 	l := searchPage(res)
+	l.Flash, l.Warning = flash, warning
 	l.CanCreate = allowed(c, authz.CreateUser)
 	return h.render(c, http.StatusOK, "Users", views.UserListPage(l))
+}
+
+// listFlashParams returns the list's one-time message parameters (msg and audit) when msg is a code
+// listFlash knows; anything else is left out, so the canonical redirect drops it.
+func listFlashParams(q url.Values) url.Values {
+	once := url.Values{}
+	if flash, _ := listFlash(q); flash != "" {
+		once.Set("msg", q.Get("msg"))
+		if q.Get("audit") == "failed" {
+			once.Set("audit", "failed")
+		}
+	}
+	return once
+}
+
+// listFlash maps the users list's fixed ?msg= code to a confirmation (a user deleted from their
+// page lands here: "deleted"), and audit=failed next to it to the warning that its audit entry is
+// missing. Unknown codes show nothing: a URL cannot put words on the page.
+func listFlash(q url.Values) (flash, warning string) {
+	if q.Get("msg") == "deleted" {
+		flash = "User deleted."
+	}
+	if q.Get("audit") == "failed" && flash != "" {
+		warning = users.MsgAuditFailed
+	}
+	return flash, warning
 }
 
 // searchPage is the list's view model.

@@ -59,7 +59,7 @@ func (s *Service) Search(ctx context.Context, p SearchParams) (*SearchResult, er
 		p.Page = 1 // one page holds every user an exact look-up returns
 	}
 	res := &SearchResult{Params: p, Plan: plan}
-	err := mgmt.Parallel(ctx,
+	err := parallel(ctx,
 		func(ctx context.Context) error {
 			res.Connections, res.ConnectionsErr = s.Connections(ctx)
 			return nil // the search is still worth showing

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 
+	"github.com/userdesk/userdesk/internal/auditlog"
 	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/mgmt"
 )
@@ -62,8 +64,8 @@ const (
 // updates that need their own reason rule (USERDESK_REASON_REQUIRED lists user.email_change by
 // default).
 const (
-	ActionEmailChange authz.Action = "user.email_change"
-	ActionPasswordSet authz.Action = "user.password_set"
+	ActionEmailChange authz.Action = auditlog.ActionEmailChange
+	ActionPasswordSet authz.Action = auditlog.ActionPasswordSet
 )
 
 // actSpec is one act's audit name, role permission and scope requirement: every entry of scopes
@@ -176,7 +178,7 @@ type Overview struct {
 	Verdict *Verdict
 }
 
-// Overview reads the user and what section sec shows, concurrently (mgmt.Parallel). Only the user
+// Overview reads the user and what section sec shows, concurrently (parallel). Only the user
 // read can fail the page: ErrNoUser for an unknown id, a *Problem otherwise. Every other failure
 // becomes that part's Problem sentence.
 func (s *Service) Overview(ctx context.Context, id string, sec Section) (*Overview, error) {
@@ -292,22 +294,31 @@ const MsgNoDatabaseIdentity = "This user does not sign in with a password in an 
 
 // parallel is mgmt.Parallel for calls that may panic (a bug, or a test's fake): a panic in one of
 // the goroutines would end the process, beyond the reach of the HTTP server's recovery, so it is
-// caught there and raised again in the caller's goroutine once every call has returned.
+// caught there and raised again in the caller's goroutine once every call has returned, whichever
+// call failed first. Every fan-out of this package goes through it.
 func parallel(ctx context.Context, fns ...func(context.Context) error) error {
+	var mu sync.Mutex
+	var caught *panicked
 	guarded := make([]func(context.Context) error, len(fns))
 	for i, fn := range fns {
 		guarded[i] = func(ctx context.Context) (err error) {
 			defer func() {
 				if r := recover(); r != nil {
-					err = &panicked{value: r}
+					p := &panicked{value: r}
+					mu.Lock()
+					if caught == nil {
+						caught = p
+					}
+					mu.Unlock()
+					err = p // cancels the other calls
 				}
 			}()
 			return fn(ctx)
 		}
 	}
 	err := mgmt.Parallel(ctx, guarded...)
-	if p, ok := err.(*panicked); ok {
-		panic(p.value)
+	if caught != nil {
+		panic(caught.value)
 	}
 	return err
 }

@@ -55,6 +55,10 @@ type UserSearch struct {
 	Message    string // a sentence about the whole page (e.g. rate limiting), or ""
 	// ConnectionsMessage says why the connection filter has no choices, or "".
 	ConnectionsMessage string
+	// Flash confirms what brought the staff member here ("User deleted."); Warning goes with it when
+	// that change's audit entry could not be written. Both "" usually.
+	Flash   string
+	Warning string
 
 	Connections []Option
 	Blocked     []Option

@@ -51,7 +51,7 @@ func StaffSessionsPage(p StaffSessions) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<table data-testid=\"staff-sessions\"><thead><tr><th>Staff member</th><th>Role (groups)</th><th>IP</th><th>Browser</th><th>Signed in (UTC)</th><th>Last seen (UTC)</th><th></th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<table data-testid=\"staff-sessions\"><thead><tr><th scope=\"col\">Staff member</th><th scope=\"col\">Role (groups)</th><th scope=\"col\">IP</th><th scope=\"col\">Browser</th><th scope=\"col\">Signed in (UTC)</th><th scope=\"col\">Last seen (UTC)</th><th scope=\"col\"><span class=\"visually-hidden\">Actions</span></th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
