@@ -2,15 +2,16 @@
 GO ?= go
 export USERDESK_BROWSER_TESTS ?= 1
 
-.PHONY: run test generate lint build tenant
+.PHONY: run test generate lint build tenant bench test-postgres
 
 ## run: Userdesk on http://127.0.0.1:8080 with the embedded tenant on 127.0.0.1:8081, demo data seeded
 run: generate
 	$(GO) run ./cmd/web
 
-## test: every test, including the headless-Chromium journey (installs Debian's chromium when missing)
+## test: every test, including the headless-Chromium journeys (installs Debian's chromium and axe-core from npm when missing)
 test: generate
 	@if [ "$(USERDESK_BROWSER_TESTS)" != "0" ]; then ./scripts/ensure-chromium; fi
+	@if [ "$(USERDESK_BROWSER_TESTS)" != "0" ]; then ./scripts/ensure-axe >/dev/null; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
@@ -27,3 +28,15 @@ lint:
 
 build:
 	$(GO) build -o bin/userdesk ./cmd/web
+
+## bench: dashboard pages vs the bare upstream calls, upstream economy, embedded tenant at 100k users; one table
+bench:
+	@{ $(GO) test -run '^$$' -bench 'BenchmarkPages|BenchmarkUpstreamEconomy' -benchmem ./cmd/web/ && \
+	   $(GO) test -run '^$$' -bench 'BenchmarkUsersAPI100k' -benchmem -timeout 30m ./internal/tenant/ ; } \
+	 | tee bench.out | $(GO) run ./scripts/benchtable
+
+## test-postgres: the PostgreSQL runs (stores, token store, two replicas); starts a local server as root
+test-postgres:
+	@url="$$(./scripts/ensure-postgres | tail -n 1)" && \
+	 USERDESK_TEST_POSTGRES="$$url" $(GO) test -count=1 ./internal/db/... ./internal/sessionstore/... ./internal/audit/... ./internal/tokenstore/... && \
+	 USERDESK_TEST_POSTGRES="$$url" USERDESK_BROWSER_TESTS=0 $(GO) test -count=1 -run 'TestReplicas' ./cmd/web/

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net"
 	"net/url"
@@ -12,8 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/userdesk/userdesk/internal/applog"
 	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/clientip"
+	"github.com/userdesk/userdesk/internal/db"
+	"github.com/userdesk/userdesk/internal/mgmt"
 	"github.com/userdesk/userdesk/internal/tenant"
 	"github.com/userdesk/userdesk/internal/users"
 )
@@ -29,6 +33,7 @@ type Config struct {
 	// them (database file, seeding, rate limit, fixed service-account credentials, TLS).
 	Tenant     tenant.EnvConfig
 	tenantErr  error
+	publicSet  bool    // USERDESK_PUBLIC_URL was given
 	configErrs []error // parse errors found while reading the environment
 
 	DemoEmail    string // USERDESK_DEMO_EMAIL, default admin@example.com
@@ -38,6 +43,12 @@ type Config struct {
 	Auth0Domain       string
 	Auth0ClientID     string // AUTH0_CLIENT_ID, the service account
 	Auth0ClientSecret string // AUTH0_CLIENT_SECRET
+	// AUTH0_AUDIENCE: the audience of the service account's token; default https://<domain>/api/v2/.
+	// Set it when AUTH0_DOMAIN is a custom domain: the Management API audience is the canonical one.
+	Auth0Audience string
+	// USERDESK_AUTH0_TIMEOUT bounds each Management API call (pacing, token, attempts and waits
+	// between them) and each token fetch; default mgmt.DefaultTimeout (10s).
+	Auth0Timeout time.Duration
 
 	OIDCIssuerURL    string // OIDC_ISSUER_URL; empty = the embedded tenant's staff application
 	OIDCClientID     string // OIDC_CLIENT_ID
@@ -57,7 +68,10 @@ type Config struct {
 	DatabaseURL string
 	// USERDESK_SESSION_KEYS: comma-separated base64 64-byte keys, newest first; empty = one generated
 	// key kept in the data directory. Add a new key in front to rotate; drop the old one 12 h later.
-	SessionKeys     [][]byte
+	SessionKeys [][]byte
+	// USERDESK_TOKEN_KEY: base64 of at least 32 random bytes; the key (through HKDF) that encrypts
+	// the service-account token kept in the database. Empty = derived from the session keys.
+	TokenKey        []byte
 	SessionIdle     time.Duration // USERDESK_SESSION_IDLE, default 30m
 	SessionLifetime time.Duration // USERDESK_SESSION_LIFETIME, default 12h
 
@@ -82,7 +96,24 @@ type Config struct {
 	ProxyAudience  string   // USERDESK_PROXY_AUDIENCE
 	ProxyAlgs      []string // USERDESK_PROXY_ALGS, comma-separated; default RS256,ES256
 	ProxyLogoutURL string   // USERDESK_PROXY_LOGOUT_URL
+
+	// USERDESK_ADMIN_ADDR: a second listener for /metrics, /readyz and /healthz; a bare port (9090
+	// or :9090) binds loopback. Empty = /metrics on the main port.
+	AdminAddr string
+	// USERDESK_METRICS_TOKEN: when set, /metrics answers only requests with this bearer token.
+	MetricsToken string
+	// USERDESK_LOG_FORMAT: json or text; default json, text when standard error is a terminal.
+	LogFormat string
+	LogLevel  slog.Level // USERDESK_LOG_LEVEL: debug, info (default), warn, error
+	// USERDESK_SHUTDOWN_TIMEOUT: how long SIGTERM waits for in-flight requests; default 20s.
+	ShutdownTimeout time.Duration
 }
+
+// DefaultShutdownTimeout leaves room inside Kubernetes' default 30 s termination grace period.
+const DefaultShutdownTimeout = 20 * time.Second
+
+// minMetricsToken is the shortest USERDESK_METRICS_TOKEN accepted: a guessable token protects nothing.
+const minMetricsToken = 16
 
 // Roles returns the claim-to-role mapping (Validate has checked it).
 func (c Config) Roles() authz.Mapping {
@@ -130,7 +161,26 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		ProxyLogoutURL:    get("USERDESK_PROXY_LOGOUT_URL", ""),
 	}
 	c.DatabaseURL = get("USERDESK_DATABASE_URL", "")
+	c.Auth0Audience = get("AUTH0_AUDIENCE", "")
+	c.AdminAddr = adminAddr(get("USERDESK_ADMIN_ADDR", ""))
+	c.MetricsToken = strings.TrimSpace(getenv("USERDESK_METRICS_TOKEN"))
+	c.LogFormat = strings.ToLower(get("USERDESK_LOG_FORMAT", ""))
 	var errs []error
+	if v := get("USERDESK_LOG_LEVEL", "info"); v != "" {
+		l, err := applog.ParseLevel(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("USERDESK_LOG_LEVEL: %w", err))
+		}
+		c.LogLevel = l
+	}
+	if v := strings.TrimSpace(getenv("USERDESK_TOKEN_KEY")); v != "" {
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(b) < 32 {
+			errs = append(errs, errors.New("USERDESK_TOKEN_KEY is not base64 of at least 32 random bytes (openssl rand -base64 32)"))
+		}
+		c.TokenKey = b
+	}
+	c.Auth0Timeout, c.ShutdownTimeout = mgmt.DefaultTimeout, DefaultShutdownTimeout
 	for i, k := range strings.Split(get("USERDESK_SESSION_KEYS", ""), ",") {
 		if k = strings.TrimSpace(k); k == "" {
 			continue
@@ -142,7 +192,8 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.SessionKeys = append(c.SessionKeys, b)
 	}
-	for name, dst := range map[string]*time.Duration{"USERDESK_SESSION_IDLE": &c.SessionIdle, "USERDESK_SESSION_LIFETIME": &c.SessionLifetime} {
+	for name, dst := range map[string]*time.Duration{"USERDESK_SESSION_IDLE": &c.SessionIdle, "USERDESK_SESSION_LIFETIME": &c.SessionLifetime,
+		"USERDESK_AUTH0_TIMEOUT": &c.Auth0Timeout, "USERDESK_SHUTDOWN_TIMEOUT": &c.ShutdownTimeout} {
 		if v := get(name, ""); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -195,6 +246,7 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.PublicURL = strings.TrimRight(get("USERDESK_PUBLIC_URL", "http://"+c.Addr), "/")
+	c.publicSet = get("USERDESK_PUBLIC_URL", "") != ""
 	c.Tenant, c.tenantErr = tenant.ConfigFromEnv(getenv)
 	c.TenantAddr = c.Tenant.Addr
 	return c, c.Validate()
@@ -203,17 +255,59 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 // Validate reports every problem at once.
 func (c Config) Validate() error {
 	errs := append([]error(nil), c.configErrs...)
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+	if host, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("USERDESK_ADDR %q is not host:port", c.Addr))
+	} else if !c.publicSet && (host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified()) {
+		errs = append(errs, fmt.Errorf("USERDESK_PUBLIC_URL is required when USERDESK_ADDR %q listens on every interface: set the URL browsers use, such as https://userdesk.example.com", c.Addr))
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("USERDESK_PUBLIC_URL %q is not an http(s) base URL", c.PublicURL))
 	}
+	if c.AdminAddr != "" {
+		if _, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
+			errs = append(errs, fmt.Errorf("USERDESK_ADMIN_ADDR %q is not host:port or a port", c.AdminAddr))
+		} else if c.AdminAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+			errs = append(errs, errors.New("USERDESK_ADMIN_ADDR must differ from USERDESK_ADDR"))
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < minMetricsToken {
+		errs = append(errs, fmt.Errorf("USERDESK_METRICS_TOKEN is shorter than %d characters (openssl rand -hex 32)", minMetricsToken))
+	}
+	if c.LogFormat != "" && c.LogFormat != applog.JSON && c.LogFormat != applog.Text {
+		errs = append(errs, fmt.Errorf("USERDESK_LOG_FORMAT %q is not json or text", c.LogFormat))
+	}
+	if c.DatabaseURL != "" {
+		// The URL is not repeated: it may hold a password.
+		if !db.IsPostgresURL(c.DatabaseURL) {
+			errs = append(errs, errors.New("USERDESK_DATABASE_URL is not a postgres:// or postgresql:// URL (leave it empty for SQLite in the data directory)"))
+		} else if _, err := url.Parse(c.DatabaseURL); err != nil {
+			errs = append(errs, errors.New("USERDESK_DATABASE_URL is not a valid URL (percent-encode special characters in the password)"))
+		}
+		if len(c.SessionKeys) == 0 {
+			errs = append(errs, errors.New("USERDESK_SESSION_KEYS is required with USERDESK_DATABASE_URL: every replica must sign and read cookies with the same keys (openssl rand -base64 64)"))
+		}
+	}
+	if c.OIDCIssuerURL != "" {
+		if u, err := url.Parse(c.OIDCIssuerURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("OIDC_ISSUER_URL %q is not an http(s) URL", c.OIDCIssuerURL))
+		}
+	}
 	if c.Embedded() {
+		if c.Auth0Audience != "" {
+			errs = append(errs, errors.New("AUTH0_AUDIENCE needs AUTH0_DOMAIN (the embedded tenant has one audience)"))
+		}
 		if c.tenantErr != nil {
 			errs = append(errs, c.tenantErr)
 		}
 	} else {
+		if _, err := mgmt.BaseURL(c.Auth0Domain); err != nil {
+			errs = append(errs, fmt.Errorf("AUTH0_DOMAIN: %s", strings.TrimPrefix(err.Error(), "mgmt: ")))
+		}
+		if c.Auth0Audience != "" {
+			if u, err := url.Parse(c.Auth0Audience); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				errs = append(errs, fmt.Errorf("AUTH0_AUDIENCE %q is not a URL such as https://acme.eu.auth0.com/api/v2/", c.Auth0Audience))
+			}
+		}
 		if c.Auth0ClientID == "" {
 			errs = append(errs, errors.New("AUTH0_CLIENT_ID is required with AUTH0_DOMAIN"))
 		}
@@ -230,6 +324,11 @@ func (c Config) Validate() error {
 	switch c.AuthMode {
 	case "oidc":
 	case "proxy":
+		if c.ProxyJWKSURL != "" {
+			if u, err := url.Parse(c.ProxyJWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				errs = append(errs, fmt.Errorf("USERDESK_PROXY_JWKS_URL %q is not an http(s) URL", c.ProxyJWKSURL))
+			}
+		}
 		for k, v := range map[string]string{"USERDESK_PROXY_HEADER": c.ProxyHeader, "USERDESK_PROXY_JWKS_URL": c.ProxyJWKSURL,
 			"USERDESK_PROXY_ISSUER": c.ProxyIssuer, "USERDESK_PROXY_AUDIENCE": c.ProxyAudience} {
 			if v == "" {
@@ -243,4 +342,16 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("USERDESK_ROLE_MAP: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// adminAddr turns a bare port ("9090" or ":9090") into a loopback address: the admin listener is
+// private unless an interface is named (0.0.0.0:9090 in a container).
+func adminAddr(v string) string {
+	if v == "" {
+		return ""
+	}
+	if _, err := strconv.Atoi(strings.TrimPrefix(v, ":")); err == nil {
+		return "127.0.0.1:" + strings.TrimPrefix(v, ":")
+	}
+	return v
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +127,62 @@ func TestConfigFromEnv(t *testing.T) {
 			name:     "bad pacing",
 			env:      map[string]string{"USERDESK_AUTH0_RPS": "fast", "USERDESK_AUTH0_BURST": "0"},
 			errParts: []string{"USERDESK_AUTH0_RPS", "USERDESK_AUTH0_BURST"},
+		},
+		{
+			name: "operations defaults",
+			env:  nil,
+			want: func(c Config) bool {
+				return c.Auth0Timeout == 10*time.Second && c.ShutdownTimeout == 20*time.Second && c.LogLevel == slog.LevelInfo &&
+					c.LogFormat == "" && c.AdminAddr == "" && c.MetricsToken == "" && c.TokenKey == nil && c.Auth0Audience == ""
+			},
+		},
+		{
+			name: "operations settings",
+			env: map[string]string{
+				"AUTH0_DOMAIN": "login.acme.example", "AUTH0_CLIENT_ID": "id", "AUTH0_CLIENT_SECRET": "s", "USERDESK_AUTH_MODE": "proxy",
+				"USERDESK_PROXY_HEADER": "X-Assertion", "USERDESK_PROXY_JWKS_URL": "https://idp.example/jwks", "USERDESK_PROXY_ISSUER": "https://idp.example",
+				"USERDESK_PROXY_AUDIENCE": "userdesk", "AUTH0_AUDIENCE": "https://acme.eu.auth0.com/api/v2/",
+				"USERDESK_AUTH0_TIMEOUT": "3s", "USERDESK_SHUTDOWN_TIMEOUT": "45s", "USERDESK_ADMIN_ADDR": "9090",
+				"USERDESK_METRICS_TOKEN": "0123456789abcdef0123", "USERDESK_LOG_FORMAT": "JSON", "USERDESK_LOG_LEVEL": "debug",
+				"USERDESK_TOKEN_KEY": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
+			},
+			want: func(c Config) bool {
+				return c.Auth0Audience == "https://acme.eu.auth0.com/api/v2/" && c.Auth0Timeout == 3*time.Second &&
+					c.ShutdownTimeout == 45*time.Second && c.AdminAddr == "127.0.0.1:9090" && c.MetricsToken == "0123456789abcdef0123" &&
+					c.LogFormat == "json" && c.LogLevel == slog.LevelDebug && len(c.TokenKey) == 32
+			},
+		},
+		{
+			name: "bad operations settings, all reported",
+			env: map[string]string{
+				"USERDESK_AUTH0_TIMEOUT": "soon", "USERDESK_SHUTDOWN_TIMEOUT": "0s", "USERDESK_ADMIN_ADDR": "nonsense",
+				"USERDESK_METRICS_TOKEN": "short", "USERDESK_LOG_FORMAT": "xml", "USERDESK_LOG_LEVEL": "loud",
+				"USERDESK_TOKEN_KEY": "c2hvcnQ=", "USERDESK_DATABASE_URL": "mysql://db/userdesk", "AUTH0_AUDIENCE": "https://acme.eu.auth0.com/api/v2/",
+			},
+			errParts: []string{"USERDESK_AUTH0_TIMEOUT", "USERDESK_SHUTDOWN_TIMEOUT", "USERDESK_ADMIN_ADDR", "USERDESK_METRICS_TOKEN",
+				"USERDESK_LOG_FORMAT", "USERDESK_LOG_LEVEL", "USERDESK_TOKEN_KEY", "USERDESK_DATABASE_URL", "USERDESK_SESSION_KEYS",
+				"AUTH0_AUDIENCE needs AUTH0_DOMAIN"},
+		},
+		{
+			name:     "replicas need shared session keys",
+			env:      map[string]string{"USERDESK_DATABASE_URL": "postgres://u@db/userdesk"},
+			errParts: []string{"USERDESK_SESSION_KEYS is required with USERDESK_DATABASE_URL"},
+		},
+		{
+			name: "bad tenant URLs",
+			env: map[string]string{"AUTH0_DOMAIN": "ftp://acme", "AUTH0_CLIENT_ID": "id", "AUTH0_CLIENT_SECRET": "s",
+				"OIDC_ISSUER_URL": "idp.example", "OIDC_CLIENT_ID": "app", "AUTH0_AUDIENCE": "acme/api"},
+			errParts: []string{"AUTH0_DOMAIN", "OIDC_ISSUER_URL", "AUTH0_AUDIENCE"},
+		},
+		{
+			name:     "wildcard address needs the public URL",
+			env:      map[string]string{"USERDESK_ADDR": "0.0.0.0:8080"},
+			errParts: []string{"USERDESK_PUBLIC_URL is required"},
+		},
+		{
+			name: "wildcard address with the public URL",
+			env:  map[string]string{"USERDESK_ADDR": "0.0.0.0:8080", "USERDESK_PUBLIC_URL": "https://desk.example"},
+			want: func(c Config) bool { return c.Addr == "0.0.0.0:8080" && c.PublicURL == "https://desk.example" },
 		},
 		{
 			name:     "bad tenant address",

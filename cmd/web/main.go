@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -16,26 +17,39 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/userdesk/userdesk/internal/applog"
 	"github.com/userdesk/userdesk/internal/audit"
 	"github.com/userdesk/userdesk/internal/auditlog"
 	"github.com/userdesk/userdesk/internal/clientip"
 	"github.com/userdesk/userdesk/internal/db"
 	"github.com/userdesk/userdesk/internal/handlers"
+	"github.com/userdesk/userdesk/internal/metrics"
 	"github.com/userdesk/userdesk/internal/mgmt"
 	"github.com/userdesk/userdesk/internal/sessionstore"
 	"github.com/userdesk/userdesk/internal/staffauth"
 	"github.com/userdesk/userdesk/internal/staffsessions"
 	"github.com/userdesk/userdesk/internal/tenant"
 	"github.com/userdesk/userdesk/internal/tenant/store/sqlite"
+	"github.com/userdesk/userdesk/internal/tokenstore"
 	"github.com/userdesk/userdesk/internal/users"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(os.Args) > 1 {
+		// The container image has no shell and no curl: `userdesk healthcheck` is its HEALTHCHECK.
+		if os.Args[1] != "healthcheck" {
+			fmt.Fprintf(os.Stderr, "userdesk: unknown command %q (the only one is healthcheck; configuration comes from the environment)\n", os.Args[1])
+			os.Exit(2)
+		}
+		stop()
+		os.Exit(healthcheck(context.Background(), os.Getenv, os.Stderr))
+	}
 	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "userdesk:", err)
 		os.Exit(1)
@@ -43,13 +57,18 @@ func main() {
 }
 
 // run starts Userdesk from the environment, prints where it listens and how to sign in, and serves
-// until ctx ends, then shuts down gracefully.
+// until ctx ends (SIGTERM, Ctrl-C), then shuts down gracefully within USERDESK_SHUTDOWN_TIMEOUT.
+// A configuration error lists every problem at once, naming variables, never their secret values.
 func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := configFromEnv(getenv)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	format := cfg.LogFormat
+	if format == "" {
+		format = applog.DefaultFormat(stderr)
+	}
+	logger := applog.New(stderr, format, cfg.LogLevel)
 	app, err := start(ctx, cfg, options{Logger: logger})
 	if err != nil {
 		return err
@@ -60,9 +79,12 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		fmt.Fprintf(stdout, "Sign in as %s with password %s\n", app.DemoEmail, app.DemoPassword)
 	}
 	<-ctx.Done()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	logger.Info("shutting_down", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	return app.Shutdown(shutdownCtx)
+	err = app.Shutdown(shutdownCtx)
+	logger.Info("stopped", "clean", err == nil)
+	return err
 }
 
 // options are the seams tests use; zero values are production defaults.
@@ -76,24 +98,47 @@ type options struct {
 type App struct {
 	URL          string // where the dashboard listens
 	TenantURL    string // the embedded tenant's base URL, "" when AUTH0_DOMAIN is set
+	AdminURL     string // the admin listener (/metrics, /readyz, /healthz), "" without USERDESK_ADMIN_ADDR
 	DemoEmail    string
 	DemoPassword string
 
-	tenant *tenant.Tenant // the embedded tenant, nil with AUTH0_DOMAIN
-	audit  audit.Store
+	tenant  *tenant.Tenant // the embedded tenant, nil with AUTH0_DOMAIN
+	audit   audit.Store
+	db      *db.DB
+	metrics *metrics.Metrics
 
-	servers []*http.Server
-	closers []func() error
-	errs    chan error
+	servers  []*http.Server // the dashboard's listeners (main, admin)
+	trackers map[*http.Server]*connTracker
+	tenantS  *http.Server // the embedded tenant's, stopped after the dashboard's
+	closers  []func() error
+	errs     chan error
 }
 
-// Shutdown stops accepting requests, waits for those in flight, then closes storage.
+// Shutdown stops accepting requests, waits for those in flight until ctx ends (then cuts the
+// connections still open), and only then closes storage, so every audit entry of a finished request
+// is written before the database closes. The dashboard's listeners stop together; the embedded
+// tenant stops after them, since the dashboard's in-flight requests may still be calling it.
 func (a *App) Shutdown(ctx context.Context) error {
 	var errs []error
-	for _, s := range a.servers {
-		if err := s.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
+	var mu sync.Mutex
+	stop := func(s *http.Server) {
+		err := shutdownServer(ctx, s, a.trackers[s])
+		if err != nil {
+			err = errors.Join(fmt.Errorf("requests still running after the shutdown deadline: %w", err), s.Close())
 		}
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for _, s := range a.servers {
+		if s != a.tenantS {
+			wg.Go(func() { stop(s) })
+		}
+	}
+	wg.Wait()
+	if a.tenantS != nil {
+		stop(a.tenantS)
 	}
 	for _, c := range a.closers {
 		if err := c(); err != nil {
@@ -115,7 +160,7 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	app = &App{errs: make(chan error, 2)}
+	app = &App{errs: make(chan error, 3)}
 	defer func() {
 		if err != nil {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -159,6 +204,8 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 		return nil, fmt.Errorf("audit store: %w", err)
 	}
 	app.audit = auditStore
+	app.db = appDB
+	app.metrics = metrics.New(nil)
 	cookie := sessionstore.DefaultCookieOptions()
 	cookie.Secure = !cfg.Dev()
 	// One client-IP resolver for echo (audit entries, logs) and the session list: X-Forwarded-For is
@@ -170,7 +217,7 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("session store: %w", err)
 	}
-	recorder := auditlog.New(auditStore, logger.With("component", "audit"))
+	recorder := auditlog.New(app.metrics.AuditStore(auditStore), logger.With("component", "audit"))
 	staffSessions := &staffsessions.Service{Store: sessStore, Audit: recorder, Roles: cfg.Roles(),
 		IdleTimeout: cfg.SessionIdle, Logger: logger.With("component", "sessions")}
 	// The sweeper stops before the database closes: its stop function runs first among the closers.
@@ -178,6 +225,10 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 	swept := make(chan struct{})
 	go func() { defer close(swept); staffSessions.Sweep(sweepCtx, staffsessions.DefaultSweepInterval) }()
 	app.closers = append([]func() error{func() error { stopSweep(); <-swept; return nil }}, app.closers...)
+	app.metrics.ActiveSessions(func(ctx context.Context) (int, error) {
+		active, err := staffSessions.Active(ctx)
+		return len(active), err
+	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -192,7 +243,7 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 	issuer, oidcID, oidcSecret := cfg.OIDCIssuerURL, cfg.OIDCClientID, cfg.OIDCClientSecret
 	// transport carries every call to the tenant and the identity provider; with a TLS embedded tenant
 	// it trusts that tenant's own CA.
-	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport := upstreamTransport()
 	if cfg.Embedded() {
 		dbPath := cfg.Tenant.DB
 		if dbPath == "" {
@@ -242,7 +293,8 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 			tln.Close()
 			return nil, fmt.Errorf("start embedded tenant: %w", err)
 		}
-		app.serve(&http.Server{Handler: tn.Handler(), ReadHeaderTimeout: 10 * time.Second}, tln)
+		app.tenantS = newServer(tn.Handler())
+		app.serve(app.tenantS, tln)
 		app.TenantURL = base
 		app.tenant = tn
 		app.DemoEmail, app.DemoPassword = tn.DemoStaff()
@@ -258,10 +310,36 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 	if opt.MgmtTransport != nil {
 		mgmtTransport = opt.MgmtTransport
 	}
-	mopts := []mgmt.Option{mgmt.WithHTTPClient(&http.Client{Transport: mgmtTransport})}
+	mopts := []mgmt.Option{mgmt.WithHTTPClient(&http.Client{Transport: mgmtTransport}), mgmt.WithMetrics(app.metrics)}
 	if cfg.Auth0RPS > 0 {
 		mopts = append(mopts, mgmt.WithRateLimit(cfg.Auth0RPS, cfg.Auth0Burst))
 	}
+	if cfg.Auth0Timeout > 0 {
+		mopts = append(mopts, mgmt.WithTimeout(cfg.Auth0Timeout))
+	}
+	if cfg.Auth0Audience != "" {
+		mopts = append(mopts, mgmt.WithAudience(cfg.Auth0Audience))
+	}
+	// The service-account token lives in the database too, encrypted, so that replicas (and restarts)
+	// share one token: one fetch for the fleet per token lifetime.
+	tokenKeys := keys
+	if len(cfg.TokenKey) > 0 {
+		tokenKeys = [][]byte{cfg.TokenKey}
+	}
+	base, err := mgmt.BaseURL(domain)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("management client: %w", err)
+	}
+	tokens, err := tokenstore.New(ctx, appDB, tokenstore.Config{
+		Keys: tokenKeys, Tenant: base + " " + cfg.Auth0Audience, ClientID: clientID, ClientSecret: clientSecret,
+		Lease: cmp.Or(cfg.Auth0Timeout, mgmt.DefaultTimeout) + 5*time.Second,
+	})
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("token store: %w", err)
+	}
+	mopts = append(mopts, mgmt.WithTokenStore(tokens))
 	mc, err := mgmt.New(domain, clientID, clientSecret, mopts...)
 	if err != nil {
 		ln.Close()
@@ -307,14 +385,58 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 		Dev:         cfg.Dev(),
 		IPExtractor: clientIP,
 	})
-	app.serve(&http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}, ln)
-	logger.Info("userdesk started", "url", app.URL, "tenant", domain)
+	// Counted by route template; installed after the route table so it sees every route.
+	e.Use(app.metrics.Middleware(e.Routes()))
+
+	ready := readiness(appDB, mc, app.metrics, logger.With("component", "ready"))
+	metricsHandler := metricsAuth(app.metrics.Handler(), cfg.MetricsToken)
+	if cfg.AdminAddr != "" {
+		aln, err := net.Listen("tcp", cfg.AdminAddr)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("listen on USERDESK_ADMIN_ADDR: %w", err)
+		}
+		app.AdminURL = "http://" + aln.Addr().String()
+		admin := http.NewServeMux()
+		admin.Handle("GET /metrics", metricsHandler)
+		admin.Handle("GET /readyz", ready)
+		admin.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
+		app.serve(newServer(admin), aln)
+		metricsHandler = nil // only on the admin port
+	}
+	app.serve(newServer(opsRoutes(e, ready, metricsHandler)), ln)
+	metricsAt := app.URL + "/metrics"
+	if app.AdminURL != "" {
+		metricsAt = app.AdminURL + "/metrics"
+	}
+	logger.Info("userdesk started", "url", app.URL, "tenant", base, "metrics", metricsAt,
+		"metrics_token", cfg.MetricsToken != "", "shared_token_store", appDB.Dialect.String())
 	return app, nil
 }
 
+// newServer is an http.Server with the timeouts every listener gets: slow clients cannot hold
+// connections open forever. There is no WriteTimeout: exports stream for as long as they need.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+}
+
 func (a *App) serve(s *http.Server, ln net.Listener) {
+	if a.trackers == nil {
+		a.trackers = map[*http.Server]*connTracker{}
+	}
+	a.trackers[s] = track(s)
 	a.servers = append(a.servers, s)
 	go func() { a.errs <- s.Serve(ln) }()
+}
+
+// upstreamTransport is the HTTP transport for calls to the tenant and the identity provider. A page
+// makes up to four Management API calls at once (users.Overview) and several staff load pages at the
+// same time; Go's default keeps only two idle connections per host, so the others would open, and
+// TLS-handshake, a new connection to Auth0 on every page.
+func upstreamTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	return t
 }
 
 // trustCA returns a TLS client configuration that trusts the system roots plus the PEM CA in file.

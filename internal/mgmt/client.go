@@ -71,6 +71,7 @@ type options struct {
 	breakerFailures int
 	breakerCooldown time.Duration
 	metrics         Metrics
+	audience        string
 }
 
 // WithHTTPClient sets the HTTP client used for API calls and token fetches (its Transport, redirect
@@ -132,6 +133,11 @@ func WithBreaker(failures int, cooldown time.Duration) Option {
 	return func(o *options) { o.breakerFailures, o.breakerCooldown = failures, cooldown }
 }
 
+// WithAudience sets the audience the client-credentials grant asks for (default
+// "<base URL>/api/v2/"). Set it when domain is a custom domain or a proxy in front of the tenant:
+// the Management API's audience is always the tenant's canonical https://<tenant>.auth0.com/api/v2/.
+func WithAudience(audience string) Option { return func(o *options) { o.audience = audience } }
+
 // WithMetrics sets the receiver of the client's counters and timings (default: none).
 func WithMetrics(m Metrics) Option { return func(o *options) { o.metrics = m } }
 
@@ -177,6 +183,11 @@ func New(domain, clientID, clientSecret string, opts ...Option) (*Client, error)
 	case o.breakerFailures > 0 && o.breakerCooldown <= 0:
 		return nil, fmt.Errorf("mgmt: breaker cooldown must be positive, got %s", o.breakerCooldown)
 	}
+	if o.audience == "" {
+		o.audience = base + "/api/v2/"
+	} else if u, err := url.Parse(o.audience); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("mgmt: audience %q is not an http(s) URL", o.audience)
+	}
 	if o.metrics == nil {
 		o.metrics = NopMetrics{}
 	}
@@ -202,7 +213,7 @@ func New(domain, clientID, clientSecret string, opts ...Option) (*Client, error)
 		ClientID:       clientID,
 		ClientSecret:   clientSecret,
 		TokenURL:       base + "/oauth/token",
-		EndpointParams: url.Values{"audience": {base + "/api/v2/"}},
+		EndpointParams: url.Values{"audience": {o.audience}},
 		// Credentials in the form body, as Auth0 documents. Left unset, x/oauth2 would try Basic
 		// first and POST again with the body on any failure: two requests per attempt.
 		AuthStyle: oauth2.AuthStyleInParams,
