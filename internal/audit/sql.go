@@ -97,55 +97,18 @@ var migrations = []db.Migration{
 
 // SQLStore is a Store on a db.DB (SQLite or PostgreSQL).
 type SQLStore struct {
-	d     *db.DB
-	owned bool // Close closes d: it was opened by OpenSQLite/OpenPostgres
-	now   func() time.Time
+	d   *db.DB
+	now func() time.Time
 }
 
-// New applies this package's migrations to d and returns a store on it. Close does not close d, so
-// several stores can share one database (the usual setup: one userdesk.db for sessions and audit).
+// New applies this package's migrations to d and returns a store on it. The store never closes d: the
+// caller owns it, so several stores can share one database (the usual setup: one userdesk.db for
+// sessions and audit).
 func New(ctx context.Context, d *db.DB, opts ...Option) (*SQLStore, error) {
 	if err := d.Migrate(ctx, MigrationsTable, migrations); err != nil {
 		return nil, err
 	}
 	return &SQLStore{d: d, now: buildOptions(opts).now}, nil
-}
-
-// OpenSQLite opens the SQLite file at path (see db.OpenSQLite) and returns a store that closes it.
-func OpenSQLite(ctx context.Context, path string, opts ...Option) (*SQLStore, error) {
-	d, err := db.OpenSQLite(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	return own(ctx, d, opts)
-}
-
-// OpenPostgres connects to the PostgreSQL database at url (see db.OpenPostgres) and returns a store
-// that closes the connection pool.
-func OpenPostgres(ctx context.Context, url string, opts ...Option) (*SQLStore, error) {
-	d, err := db.OpenPostgres(ctx, url)
-	if err != nil {
-		return nil, err
-	}
-	return own(ctx, d, opts)
-}
-
-func own(ctx context.Context, d *db.DB, opts []Option) (*SQLStore, error) {
-	s, err := New(ctx, d, opts...)
-	if err != nil {
-		d.Close()
-		return nil, err
-	}
-	s.owned = true
-	return s, nil
-}
-
-// Close closes the database when the store opened it itself; otherwise it does nothing.
-func (s *SQLStore) Close() error {
-	if s.owned {
-		return s.d.Close()
-	}
-	return nil
 }
 
 const columns = `id, time_us, actor_issuer, actor_subject, actor_email, actor_role, client_ip, action,

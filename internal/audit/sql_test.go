@@ -127,16 +127,22 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	})
 }
 
+// The audit trail's database is opened with internal/db: a path that is not a plain file is refused
+// (an in-memory or read-only trail would lose or refuse entries), and the error for an unreachable
+// server must not echo the URL's password.
 func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
 	for _, p := range []string{"", ":memory:", "file:x.db", "x.db?mode=ro"} {
-		if _, err := audit.OpenSQLite(ctx, p); err == nil {
-			t.Errorf("OpenSQLite(%q) accepted", p)
+		if d, err := db.OpenSQLite(ctx, p); err == nil {
+			d.Close()
+			t.Errorf("db.OpenSQLite(%q) accepted", p)
 		}
 	}
-	// The error for an unreachable server must not echo the URL's password.
-	_, err := audit.OpenPostgres(ctx, "postgres://u:s3cret-pw@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	d, err := db.OpenPostgres(ctx, "postgres://u:s3cret-pw@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	if err == nil {
+		d.Close()
+	}
 	if err == nil || strings.Contains(err.Error(), "s3cret-pw") {
-		t.Errorf("OpenPostgres to a closed port: %v", err)
+		t.Errorf("db.OpenPostgres to a closed port: %v", err)
 	}
 }

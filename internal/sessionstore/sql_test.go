@@ -35,27 +35,41 @@ func TestMemoryConformance(t *testing.T) {
 func TestSQLiteReopen(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "userdesk.db")
-	s, err := sessionstore.OpenSQLite(ctx, path)
+	d, err := db.OpenSQLite(ctx, path)
 	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sessionstore.New(ctx, d)
+	if err != nil {
+		d.Close()
 		t.Fatal(err)
 	}
 	now := time.Now()
 	sess := sessionstore.Session{ID: sessionstore.NewID(), Staff: sessionstore.Staff{Issuer: "iss", Subject: "alice"},
 		CreatedAt: now, SeenAt: now, ExpiresAt: now.Add(time.Hour)}
 	if err := s.Create(ctx, sess); err != nil {
+		d.Close()
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
+	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err = sessionstore.OpenSQLite(ctx, path)
+	d, err = db.OpenSQLite(ctx, path)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
-	defer s.Close()
+	defer d.Close()
+	s, err = sessionstore.New(ctx, d)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
 	got, err := s.Get(ctx, sess.ID)
 	if err != nil || got.Subject != "alice" {
 		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+	var n int
+	if err := d.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+sessionstore.MigrationsTable).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%s has %d rows (%v) after reopening, want 1", sessionstore.MigrationsTable, n, err)
 	}
 }
 

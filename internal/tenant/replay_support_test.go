@@ -3,11 +3,9 @@ package tenant
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +16,10 @@ import (
 // TestReplaySupportRecordings replays the recorded interactions of the support-console endpoints
 // (roles, permissions, logs, user blocks, MFA, sessions, refresh tokens, tickets, jobs) the way
 // TestReplayRecordings does for users and connections: same status, same Content-Type, same body
-// shape. Each cassette runs against a fresh seeded tenant. Arrays whose elements differ in shape by
-// kind (log events of different types, authentication methods of different types) are compared
-// element by element, matched on log_id or type; other arrays element-wise against the first recorded
-// element, as in compareShape.
+// shape (both through exchange). Each cassette runs against a fresh seeded tenant. Arrays whose
+// elements differ in shape by kind (log events of different types, authentication methods of
+// different types) are compared element by element, matched on log_id or type (shapeRules.keys);
+// other arrays element-wise against the first recorded element.
 //
 // Replayed (every interaction unless listed as skipped):
 //   - TestRoleManager_Create, _Delete, _List, _Read, _Update, _Users, _UsersCheckpointPagination
@@ -125,72 +123,20 @@ func replaySupportCassette(t *testing.T, c supportCase) int {
 			}
 			continue
 		}
-		path, query, body := u.EscapedPath(), u.RawQuery, in.Request.Body
-		for _, rec := range sortedKeys(ids) {
-			ours := ids[rec]
-			path = strings.ReplaceAll(path, url.PathEscape(rec), url.PathEscape(ours))
-			query = strings.ReplaceAll(query, url.QueryEscape(rec), url.QueryEscape(ours))
-			body = strings.ReplaceAll(body, rec, ours)
+		rq := replayRequest{
+			path:  mapIDs(ids, u.EscapedPath(), url.PathEscape),
+			query: mapIDs(ids, u.RawQuery, url.QueryEscape),
+			body:  mapIDs(ids, in.Request.Body, func(s string) string { return s }),
+			token: token,
 		}
-		if body == "null" {
-			body = ""
+		if rq.body == "null" {
+			rq.body = ""
 		}
-		target := e.srv.URL + path
-		if query != "" {
-			target += "?" + query
-		}
-		req, err := http.NewRequest(in.Request.Method, target, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ct := in.Request.Headers["Content-Type"]; len(ct) > 0 {
-			req.Header.Set("Content-Type", ct[0])
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := io.ReadAll(res.Body)
-		res.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		where := fmt.Sprintf("interaction %d %s %s", i, in.Request.Method, u.Path)
-		if res.StatusCode != in.Response.Code {
-			t.Fatalf("%s: status %d, recorded %d; body %s", where, res.StatusCode, in.Response.Code, got)
-		}
-		if want := in.Response.Headers["Content-Type"]; len(want) > 0 && res.Header.Get("Content-Type") != want[0] {
-			t.Errorf("%s: Content-Type %q, recorded %q", where, res.Header.Get("Content-Type"), want[0])
-		}
-		if in.Response.Body == "" || len(got) == 0 {
-			if in.Response.Body != string(got) {
-				t.Errorf("%s: body %q, recorded %q", where, got, in.Response.Body)
-			}
-		} else {
-			var r, g any
-			mustUnmarshal(t, []byte(in.Response.Body), &r)
-			mustUnmarshal(t, got, &g)
-			for _, d := range keyedShapeDiff("$", r, g, c.keys) {
-				t.Errorf("%s: %s", where, d)
-			}
-			learnIDs(r, g, ids)
-		}
+		x := exchange(t, e, i, in, u.Path, rq, shapeRules{keys: c.keys})
+		learnIDs(x.rec, x.ours, ids) // no-op unless both bodies are JSON
 		replayed++
 	}
 	return replayed
-}
-
-// sortedKeys returns the keys longest first, so a full id is replaced before an id it contains.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		return len(keys[i]) > len(keys[j]) || (len(keys[i]) == len(keys[j]) && keys[i] < keys[j])
-	})
-	return keys
 }
 
 // learnIDs maps the ids and cursors of a recorded response to the tenant's: user_id (and its part
@@ -231,78 +177,6 @@ func learnIDs(r, g any, ids map[string]string) {
 			learnIDs(ra[i], ga[i], ids)
 		}
 	}
-}
-
-// keyedShapeDiff is shapeDiff, except that the elements of an array of objects carrying one of keys
-// are compared with the recorded element that has the same value for that key (falling back to the
-// first recorded element).
-func keyedShapeDiff(path string, r, g any, keys []string) []string {
-	switch rv := r.(type) {
-	case map[string]any:
-		gv, ok := g.(map[string]any)
-		if !ok {
-			return []string{fmt.Sprintf("%s: %T, recorded object", path, g)}
-		}
-		var diffs []string
-		all := map[string]bool{}
-		for k := range rv {
-			all[k] = true
-		}
-		for k := range gv {
-			all[k] = true
-		}
-		names := make([]string, 0, len(all))
-		for k := range all {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			rx, inR := rv[k]
-			gx, inG := gv[k]
-			switch {
-			case inR && !inG:
-				diffs = append(diffs, fmt.Sprintf("%s.%s missing", path, k))
-			case !inR && inG:
-				diffs = append(diffs, fmt.Sprintf("%s.%s not recorded", path, k))
-			default:
-				diffs = append(diffs, keyedShapeDiff(path+"."+k, rx, gx, keys)...)
-			}
-		}
-		return diffs
-	case []any:
-		gv, ok := g.([]any)
-		if !ok {
-			return []string{fmt.Sprintf("%s: %T, recorded array", path, g)}
-		}
-		if (len(rv) == 0) != (len(gv) == 0) {
-			return []string{fmt.Sprintf("%s: %d elements, recorded %d", path, len(gv), len(rv))}
-		}
-		var diffs []string
-		for i, x := range gv {
-			diffs = append(diffs, keyedShapeDiff(fmt.Sprintf("%s[%d]", path, i), matchElement(rv, x, keys), x, keys)...)
-		}
-		return diffs
-	default:
-		return shapeDiff(path, r, g, nil)
-	}
-}
-
-func matchElement(recorded []any, x any, keys []string) any {
-	xm, ok := x.(map[string]any)
-	if ok {
-		for _, k := range keys {
-			v, ok := xm[k]
-			if !ok {
-				continue
-			}
-			for _, rx := range recorded {
-				if rm, ok := rx.(map[string]any); ok && rm[k] == v {
-					return rx
-				}
-			}
-		}
-	}
-	return recorded[0]
 }
 
 // seedRecordedResourceServer stores the resource server a skipped POST /resource-servers created.
