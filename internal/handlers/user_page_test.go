@@ -269,6 +269,50 @@ func TestDeleteConfirmation(t *testing.T) {
 	}
 }
 
+// Delete: a wrong typed email and a missing reason are both reported on the first try, next to their
+// fields and in the summary; the right email without a reason is only the reason's problem.
+func TestDeleteReportsEveryMistake(t *testing.T) {
+	env := pageEnv(t)
+	rec := env.post(t, janeURL+"/delete", url.Values{"confirm": {"jane@example.org"}, "reason": {""}})
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", rec.Code)
+	}
+	p := parse(t, rec)
+	if got := p.textOf("data-testid", "error-confirm"); got != users.MsgConfirmEmail {
+		t.Errorf("confirmation message = %q", got)
+	}
+	if got := p.textOf("data-testid", "error-reason"); got != users.MsgReasonRequired {
+		t.Errorf("reason message = %q", got)
+	}
+	summary := p.textOf("data-testid", "error-summary")
+	for _, msg := range []string{users.MsgConfirmEmail, users.MsgReasonRequired} {
+		if !strings.Contains(summary, msg) {
+			t.Errorf("error summary %q lacks %q", summary, msg)
+		}
+	}
+	if p.value("confirm") != "jane@example.org" {
+		t.Error("typed confirmation not kept")
+	}
+
+	rec = env.post(t, janeURL+"/delete", url.Values{"confirm": {"jane@example.com"}, "reason": {""}})
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("right email, no reason: status %d", rec.Code)
+	}
+	p = parse(t, rec)
+	if got := p.textOf("data-testid", "error-reason"); got != users.MsgReasonRequired {
+		t.Errorf("right email, no reason: reason message = %q", got)
+	}
+	if p.has("data-testid", "error-confirm") {
+		t.Error("right email reported as wrong")
+	}
+	if n := len(env.api.CallsTo("DeleteUser")); n != 0 {
+		t.Fatalf("DeleteUser sent %d times", n)
+	}
+	if _, ok := env.api.User("auth0|abc"); !ok {
+		t.Error("user gone")
+	}
+}
+
 // An action the service account lacks the scope for is disabled with the scope named, and its POST is
 // refused with no write sent.
 func TestActionDisabledWithoutScope(t *testing.T) {

@@ -225,6 +225,63 @@ func TestCreateUserValidation(t *testing.T) {
 	}
 }
 
+// A create form with several mistakes has, at its top, the error summary the other forms have: one
+// alert listing every message, each a link to its field, in the order of the form.
+func TestCreateUserErrorSummary(t *testing.T) {
+	env := newEnvWith(t, envOptions{reasonRequired: "user.create"})
+	rec := env.post(t, "/users", url.Values{"connection": {""}, "email": {""}, "password": {""}, "reason": {" "}})
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", rec.Code)
+	}
+	p := parse(t, rec)
+	summary := p.one("id", "error-summary")
+	if role, _ := attr(summary, "role"); role != "alert" {
+		t.Errorf("summary role %q, want alert", role)
+	}
+	type link struct{ href, text string }
+	var got []link
+	for n := range summary.Descendants() {
+		if n.Type == html.ElementNode && n.Data == "a" {
+			href, _ := attr(n, "href")
+			got = append(got, link{href, text(n)})
+		}
+	}
+	want := []link{
+		{"#connection", "Connection: " + users.MsgConnectionRequired},
+		{"#email", "Email: " + users.MsgEmailRequired},
+		{"#password", "Initial password: " + users.MsgPasswordRequired},
+		{"#reason", "Reason or ticket: " + users.MsgReasonRequired},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("summary links = %q, want %q", got, want)
+	}
+	for _, l := range want {
+		field := strings.TrimPrefix(l.href, "#")
+		if !p.has("id", field) {
+			t.Errorf("summary links to %s, which is not on the page", l.href)
+		}
+		if !p.has("data-testid", "error-"+field) {
+			t.Errorf("no message next to %s", field)
+		}
+	}
+	if n := len(env.api.Writes()); n != 0 {
+		t.Errorf("writes = %d", n)
+	}
+
+	// A message about the whole form (here Auth0's outcome unknown) opens the same summary.
+	env = newEnv(t, false)
+	env.api.Fail = func(m string) error {
+		if m == "CreateUser" {
+			return &mgmt.Error{StatusCode: 503}
+		}
+		return nil
+	}
+	p = parse(t, env.post(t, "/users", url.Values{"connection": {"Staff-DB"}, "email": {"a@example.com"}, "password": {"pw"}}))
+	if got := p.textOf("id", "error-summary"); got != users.MsgCreateUnknown {
+		t.Errorf("summary %q, want %q", got, users.MsgCreateUnknown)
+	}
+}
+
 func TestCreateUserUpstreamErrors(t *testing.T) {
 	tests := []struct {
 		name       string

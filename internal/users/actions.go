@@ -610,7 +610,9 @@ func (s *Service) changeRoles(ctx context.Context, id string, roleIDs []string, 
 
 // DeleteUser deletes the user after the staff member typed the user's email address (or, for a user
 // without one, the user id) as confirmation. A wrong confirmation is a "confirm" field problem and
-// nothing is sent.
+// nothing is sent. Every mistake is reported at once: when the reason is missing too, the typed
+// confirmation is still checked against the user (one read), so a mismatch does not surface only on
+// the next try; if that read fails, the mismatch is left to the next try, which always checks it.
 func (s *Service) DeleteUser(ctx context.Context, id, confirm, reason string) error {
 	fields := map[string]string{}
 	if strings.TrimSpace(confirm) == "" {
@@ -620,6 +622,11 @@ func (s *Service) DeleteUser(ctx context.Context, id, confirm, reason string) er
 		fields["reason"] = msg
 	}
 	if len(fields) > 0 {
+		if _, blank := fields["confirm"]; !blank {
+			if u, err := s.Get(ctx, id); err == nil && !confirmsDeletion(u, confirm) {
+				fields["confirm"] = MsgConfirmEmail
+			}
+		}
 		return &Problem{Status: http.StatusUnprocessableEntity, Fields: fields}
 	}
 	if p := s.refuseForScope(ctx, ActDelete, id, reason); p != nil {
@@ -629,16 +636,22 @@ func (s *Service) DeleteUser(ctx context.Context, id, confirm, reason string) er
 	if err != nil {
 		return err
 	}
-	want := u.Email
-	if want == "" {
-		want = u.UserID
-	}
-	if !strings.EqualFold(strings.TrimSpace(confirm), want) {
+	if !confirmsDeletion(u, confirm) {
 		return &Problem{Status: http.StatusUnprocessableEntity, Fields: map[string]string{"confirm": MsgConfirmEmail}}
 	}
 	return s.write(ctx, writeOp{act: ActDelete, user: u, reason: reason, okStatus: http.StatusNoContent,
 		changes: []audit.Change{{Field: "user", Before: jsonValue(u.UserID)}}},
 		func(ctx context.Context) error { return s.API.DeleteUser(ctx, id) })
+}
+
+// confirmsDeletion reports whether typed is u's email address (or, for a user without one, its id),
+// ignoring case and surrounding spaces.
+func confirmsDeletion(u *mgmt.User, typed string) bool {
+	want := u.Email
+	if want == "" {
+		want = u.UserID
+	}
+	return strings.EqualFold(strings.TrimSpace(typed), want)
 }
 
 // writeOp is one audited write of the user page.

@@ -510,6 +510,17 @@ func TestActionChecksAgainstTheUser(t *testing.T) {
 	if !errors.As(err, &p) || p.Fields["confirm"] != users.MsgConfirmEmail {
 		t.Errorf("wrong confirmation: %v", err)
 	}
+	// A wrong confirmation is reported with a missing reason, not only once the reason is given.
+	svc.ReasonRequired = users.ParseReasonRequired(users.DefaultReasonRequired)
+	err = svc.DeleteUser(ctx, "auth0|jane", "someone@example.com", "")
+	want := map[string]string{"confirm": users.MsgConfirmEmail, "reason": users.MsgReasonRequired}
+	if !errors.As(err, &p) || p.Status != http.StatusUnprocessableEntity || !reflect.DeepEqual(p.Fields, want) {
+		t.Errorf("wrong confirmation, no reason: %#v", err)
+	}
+	err = svc.DeleteUser(ctx, "auth0|jane", " JANE@example.com ", "")
+	if !errors.As(err, &p) || !reflect.DeepEqual(p.Fields, map[string]string{"reason": users.MsgReasonRequired}) {
+		t.Errorf("right confirmation, no reason: %#v", err)
+	}
 	err = svc.SetPassword(ctx, "auth0|jane", users.PasswordSet{Password: "short1A", Confirm: "short1A"})
 	if !errors.As(err, &p) || p.Fields["password"] != "Use at least 10 characters." {
 		t.Errorf("weak password: %#v", err)
