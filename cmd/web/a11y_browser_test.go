@@ -56,7 +56,7 @@ const axeRun = `axe.run(document, {resultTypes: ['violations']}).then(r => JSON.
 
 // axeAudit checks pages of one browser with axe-core and remembers what it checked.
 type axeAudit struct {
-	b       browserSteps
+	b       *browser
 	src     string
 	checked []string
 	// shots, when set (USERDESK_SCREENSHOTS), is a directory that gets a full-page PNG of every
@@ -96,7 +96,7 @@ func (a *axeAudit) check(name string) {
 	}
 	a.checked = append(a.checked, name)
 	if a.shots != "" {
-		png := a.b.getBytes(name+": screenshot", chromedp.FullScreenshot(100))
+		png := read(a.b, name+": screenshot", chromedp.FullScreenshot(100))
 		file := strings.Map(func(r rune) rune {
 			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
 				return r
@@ -114,11 +114,9 @@ type a11yEnv struct {
 	app  *App
 	cust mgmt.User
 	api  *mgmt.Client
-	b    browserSteps
+	b    *browser
 	a    *axeAudit
 }
-
-func (e *a11yEnv) css(s string) chromedp.CSS { return chromedp.CSS(s) }
 
 // visit loads path (an app path or a full URL), waits for wait, and checks the page.
 func (e *a11yEnv) visit(name, path, wait string) {
@@ -127,7 +125,7 @@ func (e *a11yEnv) visit(name, path, wait string) {
 	if strings.HasPrefix(path, "/") {
 		target = e.app.URL + path
 	}
-	e.b.step(name, chromedp.Navigate(target), chromedp.WaitVisible(e.css(wait)))
+	e.b.step(name, chromedp.Navigate(target), chromedp.WaitVisible(css(wait)))
 	e.a.check(name)
 }
 
@@ -135,24 +133,18 @@ func (e *a11yEnv) visit(name, path, wait string) {
 // admin in first.
 func newA11yEnv(t *testing.T, signIn bool) *a11yEnv {
 	t.Helper()
-	ctx := browserContext(t)
+	b := newBrowser(t)
 	src := axeSource(t)
 	app, _ := startTestApp(t, nil)
 	// Close the browser before the app shuts down (cleanups run last-in first-out): a connection
 	// Chromium opened ahead of time would otherwise hold the shutdown.
-	t.Cleanup(func() { _ = chromedp.Cancel(ctx) })
-	sid, secret := app.tenant.ServiceAccount()
-	api, err := mgmt.New(app.TenantURL, sid, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := browserSteps{t: t, ctx: ctx}
-	e := &a11yEnv{app: app, cust: firstCustomer(t, app), api: api, b: b, a: &axeAudit{b: b, src: src, shots: os.Getenv("USERDESK_SCREENSHOTS")}}
+	t.Cleanup(b.close)
+	e := &a11yEnv{app: app, cust: firstCustomer(t, app), api: mgmtFor(t, app), b: b, a: &axeAudit{b: b, src: src, shots: os.Getenv("USERDESK_SCREENSHOTS")}}
 	if e.a.shots != "" {
 		b.step("desktop viewport", chromedp.EmulateViewport(1280, 900))
 	}
 	if signIn {
-		b.signInStaff(app)
+		b.signIn(app)
 	}
 	t.Cleanup(func() { t.Logf("axe checked %d pages: %s", len(e.a.checked), strings.Join(e.a.checked, "; ")) })
 	return e
@@ -164,7 +156,7 @@ func newA11yEnv(t *testing.T, signIn bool) *a11yEnv {
 // and the create form with and without errors.
 func TestBrowserAccessibilitySignInAndSearch(t *testing.T) {
 	e := newA11yEnv(t, false)
-	b, a, css, app := e.b, e.a, e.css, e.app
+	b, a, app := e.b, e.a, e.app
 
 	e.visit("sign-in page", "/signin", "#signin-link")
 	b.step("tenant sign-in page", chromedp.Click(css("#signin-link")), chromedp.WaitVisible(css("#password")))
@@ -197,7 +189,7 @@ func TestBrowserAccessibilitySignInAndSearch(t *testing.T) {
 // removal confirmation.
 func TestBrowserAccessibilityUserPage(t *testing.T) {
 	e := newA11yEnv(t, true)
-	b, a, css, app, cust := e.b, e.a, e.css, e.app, e.cust
+	b, a, app, cust := e.b, e.a, e.app, e.cust
 	page := "/users/" + url.PathEscape(cust.UserID)
 	for _, tc := range []struct{ name, path, wait string }{
 		{"profile section", "", "#signin-panel"},
@@ -249,7 +241,7 @@ func TestBrowserAccessibilityUserPage(t *testing.T) {
 // (all and filtered), staff sessions, the 404 pages, the signed-out page and a viewer's 403 page.
 func TestBrowserAccessibilityMetadataAuditAndErrors(t *testing.T) {
 	e := newA11yEnv(t, true)
-	b, a, css, app, cust := e.b, e.a, e.css, e.app, e.cust
+	b, a, app, cust := e.b, e.a, e.app, e.cust
 	page := "/users/" + url.PathEscape(cust.UserID)
 
 	e.visit("metadata editor, JSON", page+"/metadata", "#user_metadata")
@@ -292,17 +284,7 @@ func TestBrowserAccessibilityMetadataAuditAndErrors(t *testing.T) {
 		chromedp.Click(css("#signin")), chromedp.WaitVisible(css("#q")))
 	e.visit("user page as a viewer", page, "#signin-panel")
 	e.visit("forbidden", "/users/new", `[data-testid="error-message"]`)
-	if got := b.get("403 heading", chromedp.Text(css("h1"))); got == "" {
+	if got := b.text("403 heading", "h1"); got == "" {
 		t.Fatal("the 403 page has no heading")
 	}
-}
-
-// getBytes runs an action that returns bytes, failing the test with the page on error.
-func (b browserSteps) getBytes(name string, a chromedp.Action[[]byte]) []byte {
-	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, a)
-	if err != nil {
-		b.fail(name, err)
-	}
-	return v
 }

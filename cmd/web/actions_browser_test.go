@@ -1,85 +1,26 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/userdesk/userdesk/internal/mgmt"
 )
 
-// browserSteps are the helpers of a journey: step runs actions, get reads a value, and both fail the
-// test with the page's location and body.
-type browserSteps struct {
-	t   *testing.T
-	ctx context.Context
-}
-
-func (b browserSteps) fail(name string, err error) {
-	b.t.Helper()
-	loc, _ := chromedp.Run(b.ctx, chromedp.Location())
-	page, _ := chromedp.Run(b.ctx, chromedp.OuterHTML(chromedp.CSS("body")))
-	b.t.Fatalf("%s: %v\nat %s\n%s", name, err, loc, page)
-}
-
-func (b browserSteps) step(name string, steps ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	if err := chromedp.Do(b.ctx, steps...); err != nil {
-		b.fail(name, err)
-	}
-}
-
-func (b browserSteps) get(name string, a chromedp.Action[string]) string {
-	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, a)
-	if err != nil {
-		b.fail(name, err)
-	}
-	return v
-}
-
-// expectText fails unless the element's text contains want.
-func (b browserSteps) expectText(name, sel, want string) {
-	b.t.Helper()
-	if got := b.get(name, chromedp.Text(chromedp.CSS(sel))); !strings.Contains(got, want) {
-		b.t.Fatalf("%s: %s = %q, want it to contain %q", name, sel, got, want)
-	}
-}
-
-// signInStaff signs the demo staff member in on the tenant's page.
-func (b browserSteps) signInStaff(app *App) {
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	b.step("sign in",
-		chromedp.Navigate(app.URL+"/"), chromedp.WaitVisible(css("#signin-link")),
-		chromedp.Click(css("#signin-link")), chromedp.WaitVisible(css("#password")),
-		chromedp.SendKeys(css("#email"), app.DemoEmail),
-		chromedp.SendKeys(css("#password"), demoPassword),
-		chromedp.Click(css("#signin")),
-		chromedp.WaitVisible(css("#q")),
-	)
-}
-
 // TestBrowserUserActions drives every user-page action in Chromium against the embedded tenant and
 // checks the tenant holds each result.
 func TestBrowserUserActions(t *testing.T) {
-	ctx := browserContext(t)
+	b := newBrowser(t)
 	app, _ := startTestApp(t, nil)
 	cust := firstCustomer(t, app)
-	b := browserSteps{t: t, ctx: ctx}
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	page := app.URL + "/users/" + url.PathEscape(cust.UserID)
-	sid, secret := app.tenant.ServiceAccount()
-	api, err := mgmt.New(app.TenantURL, sid, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.signInStaff(app)
+	api := mgmtFor(t, app)
+	b.signIn(app)
 
 	b.step("profile", chromedp.Navigate(page), chromedp.WaitVisible(css("#signin-panel")))
 	b.expectText("tabs", `[aria-current="page"]`, "Profile")
@@ -100,7 +41,7 @@ func TestBrowserUserActions(t *testing.T) {
 	// Password-change ticket: the link is shown to copy and opens the tenant's page.
 	b.step("ticket", chromedp.Navigate(page+"/ticket"), chromedp.WaitVisible(css("#submit-ticket")),
 		chromedp.Click(css("#submit-ticket")), chromedp.WaitVisible(css("#ticket-url")))
-	if v := b.get("ticket url", chromedp.Value(css("#ticket-url"))); !strings.HasPrefix(v, app.TenantURL+"/") || !strings.Contains(v, "ticket=") {
+	if v := b.value("ticket url", "#ticket-url"); !strings.HasPrefix(v, app.TenantURL+"/") || !strings.Contains(v, "ticket=") {
 		t.Fatalf("ticket url %q", v)
 	}
 
@@ -122,9 +63,9 @@ func TestBrowserUserActions(t *testing.T) {
 
 	// Roles: assign from the picker, then remove after the confirmation step.
 	b.step("roles", chromedp.Navigate(page+"/roles"), chromedp.WaitVisible(css("#assign-role")))
-	attr, err := chromedp.Run(ctx, chromedp.AttributeValue(css(`#role option:nth-child(2)`), "value"))
-	if err != nil || !attr.Exists {
-		b.fail("first role in the picker", err)
+	attr := read(b, "first role in the picker", chromedp.AttributeValue(css(`#role option:nth-child(2)`), "value"))
+	if !attr.Exists {
+		b.fail("first role in the picker", errors.New("the option has no value"))
 	}
 	opt := attr.Value
 	b.step("assign", chromedp.SetValue(css("#role"), opt), chromedp.Click(css("#assign-role")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
@@ -185,16 +126,11 @@ func TestBrowserUserActions(t *testing.T) {
 // TestBrowserUserPageWithoutJavaScript: with scripts disabled, every section and action form loads,
 // and a block, an unblock and a refused delete confirmation work with plain form posts.
 func TestBrowserUserPageWithoutJavaScript(t *testing.T) {
-	ctx := browserContext(t)
+	b := newBrowser(t)
 	app, _ := startTestApp(t, nil)
 	cust := firstCustomer(t, app)
-	b := browserSteps{t: t, ctx: ctx}
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	b.step("disable JavaScript", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-		return err
-	}))
-	b.signInStaff(app)
+	b.withoutJavaScript()
+	b.signIn(app)
 	page := app.URL + "/users/" + url.PathEscape(cust.UserID)
 	for _, tc := range []struct{ path, sel string }{
 		{"", "#signin-panel"}, {"/roles", "#assign-role"}, {"/logs", `[data-testid="section"] h2`}, {"/sessions", `[data-testid="section"] h2`},

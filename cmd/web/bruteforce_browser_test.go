@@ -22,16 +22,10 @@ import (
 // in the embedded tenant, so no sign-in page can be reached for it, while the staff connection is the
 // staff app's, whose sign-in page is Userdesk's own. Userdesk manages both connections' users alike.
 func TestBrowserBruteForceBlockCleared(t *testing.T) {
-	ctx := browserContext(t)
+	b := newBrowser(t)
 	app, _ := startTestApp(t, nil)
-	t.Cleanup(func() { _ = chromedp.Cancel(ctx) }) // the browser goes before the app shuts down
-	b := browserSteps{t: t, ctx: ctx}
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	sid, secret := app.tenant.ServiceAccount()
-	api, err := mgmt.New(app.TenantURL, sid, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(b.close) // the browser goes before the app shuts down
+	api := mgmtFor(t, app)
 	email := "locked-" + time.Now().Format("150405") + "@example.com"
 	const password = "Right-Passw0rd!"
 	victim, err := api.Users.Create(t.Context(), &mgmt.UserCreate{Connection: tenant.StaffConnection, Email: email,
@@ -76,7 +70,7 @@ func TestBrowserBruteForceBlockCleared(t *testing.T) {
 	b.load("clear the block", chromedp.Click(css("#submit-clear-blocks")))
 	b.expectText("cleared", `[data-testid="flash"]`, "Cleared 1 brute-force block.")
 	b.step("no blocks listed", chromedp.WaitVisible(css(`[data-testid="blocks-none"]`)))
-	if panel := b.get("panel", chromedp.Text(css(`[data-testid="signin-panel"]`))); strings.Contains(panel, "Locked out") {
+	if panel := b.text("panel", `[data-testid="signin-panel"]`); strings.Contains(panel, "Locked out") {
 		t.Errorf("the panel still says locked out:\n%s", panel)
 	}
 	if blocks, err := api.UserBlocks.Get(t.Context(), victim.UserID); err != nil || len(blocks) != 0 {
@@ -96,7 +90,7 @@ func TestBrowserBruteForceBlockCleared(t *testing.T) {
 	b.step("the user signs in", chromedp.SendKeys(css("#email"), email), chromedp.SendKeys(css("#password"), password),
 		chromedp.Click(css("#signin")), chromedp.WaitVisible(css("#q")))
 	// The demo staff member is an admin; only the unlocked account is a viewer.
-	if role := b.get("signed in as", chromedp.Text(css(`[data-testid="staff-role"]`))); role != "viewer" {
+	if role := b.text("signed in as", `[data-testid="staff-role"]`); role != "viewer" {
 		t.Errorf("signed in with role %q, want the unlocked viewer", role)
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"html/template"
 	"net"
 	"net/http"
@@ -11,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/userdesk/userdesk/internal/mgmt"
 )
 
 // evilPage is a page on another origin that submits a form to the signed-in app as soon as it loads.
@@ -49,49 +46,22 @@ func startEvil(t *testing.T, host, action string) string {
 // each auto-submits a metadata edit to Userdesk. Userdesk answers with its 403 page and the tenant
 // receives no write.
 func TestBrowserCrossOriginFormPostRefused(t *testing.T) {
-	ctx := browserContext(t)
+	b := newBrowser(t)
 	app, rec := startTestApp(t, nil)
 	cust := firstCustomer(t, app)
 	action := app.URL + "/users/" + url.PathEscape(cust.UserID) + "/metadata"
-
-	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	fail := func(name string, err error) {
-		t.Helper()
-		loc, _ := chromedp.Run(ctx, chromedp.Location())
-		page, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
-		t.Fatalf("%s: %v\nat %s\n%s", name, err, loc, page)
-	}
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(app.URL+"/"), chromedp.WaitVisible(css("#signin-link")),
-		chromedp.Click(css("#signin-link")), chromedp.WaitVisible(css("#password")),
-		chromedp.SendKeys(css("#email"), app.DemoEmail),
-		chromedp.SendKeys(css("#password"), demoPassword),
-		chromedp.Click(css("#signin")),
-		chromedp.WaitVisible(css("#q")),
-	); err != nil {
-		fail("sign in", err)
-	}
+	b.signIn(app)
 
 	for _, tc := range []struct{ name, host string }{
 		{"cross-site page on 127.0.0.2", "127.0.0.2"},
 		{"same-site page on another port", "127.0.0.1"},
 	} {
 		evil := startEvil(t, tc.host, action)
-		if err := chromedp.Do(ctx, chromedp.Navigate(evil)); err != nil {
-			fail(tc.name, err)
-		}
+		b.step(tc.name, chromedp.Navigate(evil))
 		// The form submits itself: wait until the browser has left the evil page for a Userdesk page.
-		if err := chromedp.Do(ctx, chromedp.WaitVisible(css("header.site"))); err != nil {
-			fail(tc.name, err)
-		}
-		loc, err := chromedp.Run(ctx, chromedp.Location())
-		if err != nil {
-			fail(tc.name, err)
-		}
-		main, err := chromedp.Run(ctx, chromedp.Text(css("main")))
-		if err != nil {
-			fail(tc.name, err)
-		}
+		b.step(tc.name, chromedp.WaitVisible(css("header.site")))
+		loc := b.get(tc.name, chromedp.Location())
+		main := b.text(tc.name, "main")
 		if loc != action || !strings.Contains(main, "came from another site") || !strings.Contains(main, "HTTP 403") {
 			t.Errorf("%s: landed on %s showing %q, want Userdesk's 403 cross-site page", tc.name, loc, main)
 		}
@@ -100,12 +70,7 @@ func TestBrowserCrossOriginFormPostRefused(t *testing.T) {
 	if n := rec.count("PATCH "); n != 0 {
 		t.Errorf("the tenant received %d PATCH requests", n)
 	}
-	id, secret := app.tenant.ServiceAccount()
-	c, err := mgmt.New(app.TenantURL, id, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := c.Users.Get(t.Context(), cust.UserID)
+	got, err := mgmtFor(t, app).Users.Get(t.Context(), cust.UserID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +78,5 @@ func TestBrowserCrossOriginFormPostRefused(t *testing.T) {
 		t.Errorf("the forged edit reached the tenant: %v", got.UserMetadata)
 	}
 	// The browser is still signed in: the refusal did not depend on the cookie being absent.
-	if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+"/users"), chromedp.WaitVisible(css("#q"))); err != nil {
-		fail("still signed in", fmt.Errorf("after the forged posts: %w", err))
-	}
+	b.step("still signed in after the forged posts", chromedp.Navigate(app.URL+"/users"), chromedp.WaitVisible(css("#q")))
 }

@@ -1,77 +1,24 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
-
-// disableJavaScript turns the page's own scripts off for the rest of the test. DevTools can still
-// evaluate expressions, which the helpers below use to read the page.
-func (b browserSteps) disableJavaScript() {
-	b.t.Helper()
-	b.step("disable JavaScript", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-		return err
-	}))
-}
-
-// load runs steps that end in a page load (a click on a link or a submit button) and waits until a
-// new document has loaded: the old one is marked first, so its elements cannot satisfy the wait.
-func (b browserSteps) load(name string, steps ...chromedp.Action[chromedp.Void]) string {
-	b.t.Helper()
-	b.step(name+": mark the page", chromedp.Evaluate[chromedp.Void](`document.documentElement.dataset.stale = "1"`))
-	b.step(name, steps...)
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		state, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](
-			`(document.documentElement.dataset.stale ? "old" : document.readyState) + " " + location.href`))
-		if ready, loc, _ := strings.Cut(state, " "); err == nil && ready == "complete" {
-			return loc
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	b.fail(name, fmt.Errorf("no new page loaded"))
-	return ""
-}
-
-// cells returns the text of each cell of the rows matching sel.
-func (b browserSteps) cells(name, sel string) [][]string {
-	b.t.Helper()
-	raw := b.get(name, chromedp.Evaluate[string](`JSON.stringify([...document.querySelectorAll(`+jsString(sel)+`)].map(r => [...r.cells].map(c => c.innerText.trim())))`))
-	var out [][]string
-	if err := json.Unmarshal([]byte(raw), &out); err != nil {
-		b.fail(name, err)
-	}
-	return out
-}
-
-func jsString(s string) string {
-	q, _ := json.Marshal(s)
-	return string(q)
-}
 
 // TestBrowserListAndAuditWithoutJavaScript: with script execution disabled, the users list searches
 // by email (the GET form and its canonical redirect), filters and sorts through plain links and
 // forms, pages forward, shows a refused Lucene query next to the box, and the audit page filters by
 // action with its GET form and pages.
 func TestBrowserListAndAuditWithoutJavaScript(t *testing.T) {
-	ctx := browserContext(t)
+	b := newBrowser(t)
 	app, _ := startTestApp(t, nil)
-	t.Cleanup(func() { _ = chromedp.Cancel(ctx) }) // the browser goes before the app shuts down
+	t.Cleanup(b.close) // the browser goes before the app shuts down
 	cust := firstCustomer(t, app)
-	b := browserSteps{t: t, ctx: ctx}
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	b.disableJavaScript()
-	b.signInStaff(app)
+	b.withoutJavaScript()
+	b.signIn(app)
 
 	// Search by email with the form.
 	b.step("users", chromedp.Navigate(app.URL+"/users"), chromedp.WaitVisible(css(`[data-testid="user-row"]`)))
@@ -122,7 +69,7 @@ func TestBrowserListAndAuditWithoutJavaScript(t *testing.T) {
 	if len(first) != 50 || len(second) == 0 || first[0][0] == second[0][0] {
 		t.Fatalf("paging: %d rows then %d rows", len(first), len(second))
 	}
-	if got := b.get("total", chromedp.Text(css(`[data-testid="total"]`))); !strings.Contains(got, "Showing 51–") {
+	if got := b.text("total", `[data-testid="total"]`); !strings.Contains(got, "Showing 51–") {
 		t.Errorf("page 2 total = %q", got)
 	}
 
@@ -131,7 +78,7 @@ func TestBrowserListAndAuditWithoutJavaScript(t *testing.T) {
 		chromedp.SendKeys(css("#q"), "email:("), chromedp.Click(css("#mode")))
 	b.load("run it", chromedp.Click(css("#search")))
 	b.step("summary", chromedp.WaitVisible(css("#error-summary")))
-	if v := b.get("query kept", chromedp.Value(css("#q"))); v != "email:(" {
+	if v := b.value("query kept", "#q"); v != "email:(" {
 		t.Errorf("the query box holds %q", v)
 	}
 	if focused := b.get("focus", chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ""`)); focused == "q" {
@@ -149,7 +96,7 @@ func TestBrowserListAndAuditWithoutJavaScript(t *testing.T) {
 	if len(rows) != 1 || rows[0][2] != "user.block" || rows[0][3] != cust.Email {
 		t.Fatalf("filtered audit rows = %v", rows)
 	}
-	if v := b.get("action kept", chromedp.Value(css("#action"))); v != "user.block" {
+	if v := b.value("action kept", "#action"); v != "user.block" {
 		t.Errorf("the action filter shows %q after filtering", v)
 	}
 	b.load("clear the filter", chromedp.Click(css(`form[data-testid="audit-filter"] a[href="/audit"]`)))

@@ -15,7 +15,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/userdesk/userdesk/internal/audit"
-	"github.com/userdesk/userdesk/internal/mgmt"
 )
 
 // tenantAdmin calls the embedded tenant's Management API with its full service account, for what
@@ -74,7 +73,7 @@ func (a *tenantAdmin) call(method, path string, body any, want int, out any) {
 // and when it is forced (the disabled attribute removed) the POST is refused with the scope named,
 // nothing is sent to the Management API, the user is still there, and the refusal is audited.
 func TestBrowserScopeLessServiceAccount(t *testing.T) {
-	ctx := browserContext(t)
+	b := newBrowser(t)
 	app, _ := startTestApp(t, nil)
 	admin := newTenantAdmin(t, app)
 
@@ -111,7 +110,7 @@ func TestBrowserScopeLessServiceAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = chromedp.Cancel(ctx) // the browser goes first: its open connections would hold the shutdown
+		b.close() // the browser goes first: its open connections would hold the shutdown
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := readOnly.Shutdown(sctx); err != nil {
@@ -123,13 +122,7 @@ func TestBrowserScopeLessServiceAccount(t *testing.T) {
 		app.URL + "/auth/callback", readOnly.URL + "/auth/callback"}}, http.StatusOK, nil)
 
 	cust := firstCustomer(t, app)
-	b := browserSteps{t: t, ctx: ctx}
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	b.step("sign in to the read-only Userdesk",
-		chromedp.Navigate(readOnly.URL+"/"), chromedp.WaitVisible(css("#signin-link")),
-		chromedp.Click(css("#signin-link")), chromedp.WaitVisible(css("#password")),
-		chromedp.SendKeys(css("#email"), app.DemoEmail), // the same tenant's staff member
-		chromedp.SendKeys(css("#password"), demoPassword), chromedp.Click(css("#signin")), chromedp.WaitVisible(css("#q")))
+	b.signInAt(readOnly.URL, app.DemoEmail) // the read-only Userdesk, the same tenant's staff member
 	page := readOnly.URL + "/users/" + url.PathEscape(cust.UserID)
 	b.step("user page", chromedp.Navigate(page), chromedp.WaitVisible(css(`[data-testid="actions"]`)))
 	b.expectText("the user is shown", `[data-testid="profile"]`, cust.Email)
@@ -144,7 +137,7 @@ func TestBrowserScopeLessServiceAccount(t *testing.T) {
 			t.Errorf("%s is %q, want a disabled button", id, disabled)
 			continue
 		}
-		why := b.get(id+" why", chromedp.Text(css("#"+id+"-why")))
+		why := b.text(id+" why", "#"+id+"-why")
 		if !strings.Contains(why, "lacks") || !strings.Contains(why, scope) {
 			t.Errorf("%s: the reason %q does not name %s", id, why, scope)
 		}
@@ -164,7 +157,7 @@ func TestBrowserScopeLessServiceAccount(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`document.getElementById('submit-delete').disabled = false`),
 		chromedp.SendKeys(css("#confirm"), cust.Email), chromedp.SendKeys(css("#reason"), "SCOPE-1"))
 	b.load("submit", chromedp.Click(css("#submit-delete")))
-	body := b.get("refusal", chromedp.Text(css("main")))
+	body := b.text("refusal", "main")
 	if !strings.Contains(body, "The service account lacks delete:users.") || !strings.Contains(body, "Nothing was sent to Auth0.") {
 		t.Fatalf("the forced delete was not refused with the scope named:\n%s", body)
 	}
@@ -178,15 +171,4 @@ func TestBrowserScopeLessServiceAccount(t *testing.T) {
 	if err != nil || len(es) != 1 || es[0].Outcome != audit.OutcomeDenied || es[0].Reason != "SCOPE-1" || !strings.Contains(es[0].Detail, "delete:users") {
 		t.Fatalf("audit of the refusal: %+v %v", es, err)
 	}
-}
-
-// mgmtFor is a Management API client with the embedded tenant's full service account.
-func mgmtFor(t *testing.T, app *App) *mgmt.Client {
-	t.Helper()
-	id, secret := app.tenant.ServiceAccount()
-	c, err := mgmt.New(app.TenantURL, id, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }

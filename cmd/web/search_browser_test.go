@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -19,74 +18,32 @@ import (
 // filter by connection, sort by logins, change the page size; load the resulting URL fresh and get
 // the same page; then run an export job to completion and download its CSV.
 func TestBrowserFindingUsers(t *testing.T) {
-	ctx := browserContext(t)
+	b := newBrowser(t)
 	app, _ := startTestApp(t, nil)
 	cust := firstCustomer(t, app)
 
-	fail := func(name string, err error) {
-		t.Helper()
-		loc, _ := chromedp.Run(ctx, chromedp.Location())
-		page, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
-		t.Fatalf("%s: %v\nat %s\n%s", name, err, loc, page)
-	}
-	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			fail(name, err)
-		}
-	}
-	get := func(name string, a chromedp.Action[string]) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, a)
-		if err != nil {
-			fail(name, err)
-		}
-		return v
-	}
-	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	// navigated clicks sel and waits until a new page whose URL contains want has loaded.
 	navigated := func(name, sel, want string) string {
 		t.Helper()
-		before := get(name+": location", chromedp.Location())
-		step(name, chromedp.Click(css(sel)))
-		deadline := time.Now().Add(15 * time.Second)
-		for time.Now().Before(deadline) {
-			state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + " " + document.readyState`))
-			if err == nil {
-				loc, ready, _ := strings.Cut(state, " ")
-				if loc != before && strings.Contains(loc, want) && ready == "complete" {
-					return loc
-				}
-			}
-			time.Sleep(50 * time.Millisecond)
+		before := b.get(name+": location", chromedp.Location())
+		loc := b.load(name, chromedp.Click(css(sel)))
+		if loc == before || !strings.Contains(loc, want) {
+			b.fail(name, fmt.Errorf("no page with %q loaded after clicking %s (loaded %s)", want, sel, loc))
 		}
-		fail(name, fmt.Errorf("no page with %q loaded after clicking %s", want, sel))
-		return ""
+		return loc
 	}
 	// rows is the text of each result row's cells.
 	rows := func(name string) [][]string {
 		t.Helper()
-		raw := get(name, chromedp.Evaluate[string](`JSON.stringify([...document.querySelectorAll('[data-testid="user-row"]')].map(r => [...r.cells].map(c => c.innerText.trim())))`))
-		var out [][]string
-		if err := json.Unmarshal([]byte(raw), &out); err != nil {
-			fail(name, err)
-		}
-		return out
+		return b.cells(name, `[data-testid="user-row"]`)
 	}
 
-	step("open Userdesk", chromedp.Navigate(app.URL+"/"), chromedp.WaitVisible(css("#signin-link")))
-	step("click Sign in", chromedp.Click(css("#signin-link")), chromedp.WaitVisible(css("#password")))
-	step("submit credentials",
-		chromedp.SendKeys(css("#email"), app.DemoEmail),
-		chromedp.SendKeys(css("#password"), demoPassword),
-		chromedp.Click(css("#signin")),
-		chromedp.WaitVisible(css("#q")),
-	)
+	b.signIn(app)
 
 	// By email: the exact, immediately consistent look-up.
-	step("type email", chromedp.SetValue(css("#q"), strings.ToUpper(cust.Email)))
+	b.step("type email", chromedp.SetValue(css("#q"), strings.ToUpper(cust.Email)))
 	navigated("search by email", "#search", "q=")
-	if got := get("understood", chromedp.Text(css(`[data-testid="understood"]`))); !strings.Contains(got, "Exact email look-up") {
+	if got := b.text("understood", `[data-testid="understood"]`); !strings.Contains(got, "Exact email look-up") {
 		t.Errorf("email search understood as %q", got)
 	}
 	if rs := rows("email rows"); len(rs) != 1 || rs[0][0] != cust.Email {
@@ -94,9 +51,9 @@ func TestBrowserFindingUsers(t *testing.T) {
 	}
 
 	// By user id: one row, the user itself.
-	step("type user id", chromedp.SetValue(css("#q"), cust.UserID))
+	b.step("type user id", chromedp.SetValue(css("#q"), cust.UserID))
 	navigated("search by id", "#search", url.QueryEscape(cust.UserID))
-	if got := get("understood", chromedp.Text(css(`[data-testid="understood"]`))); !strings.Contains(got, "User id look-up") {
+	if got := b.text("understood", `[data-testid="understood"]`); !strings.Contains(got, "User id look-up") {
 		t.Errorf("id search understood as %q", got)
 	}
 	if rs := rows("id rows"); len(rs) != 1 || rs[0][0] != cust.Email {
@@ -105,7 +62,7 @@ func TestBrowserFindingUsers(t *testing.T) {
 
 	// By name prefix: every row's name or email starts with it.
 	prefix := strings.ToLower(string([]rune(strings.Fields(cust.Name)[0])[:3]))
-	step("type name prefix", chromedp.SetValue(css("#q"), prefix))
+	b.step("type name prefix", chromedp.SetValue(css("#q"), prefix))
 	navigated("search by name", "#search", "q="+url.QueryEscape(prefix))
 	nameRows := rows("name rows")
 	if len(nameRows) == 0 {
@@ -123,11 +80,11 @@ func TestBrowserFindingUsers(t *testing.T) {
 	}
 
 	// Everyone in the database connection, sorted by logins (most first), 25 per page.
-	step("clear the search box", chromedp.Clear(css("#q")))
-	step("filter by connection", chromedp.SetValue(css("#connection"), "Username-Password-Authentication"))
+	b.step("clear the search box", chromedp.Clear(css("#q")))
+	b.step("filter by connection", chromedp.SetValue(css("#connection"), "Username-Password-Authentication"))
 	navigated("apply filter", "#apply", "connection=Username-Password-Authentication")
 	navigated("sort by logins", "#sort-logins_count", "sort=logins_count%3A-1")
-	step("page size 25", chromedp.SetValue(css("#per_page"), "25"))
+	b.step("page size 25", chromedp.SetValue(css("#per_page"), "25"))
 	loc := navigated("apply page size", "#apply", "per_page=25")
 	if !strings.Contains(loc, "sort=logins_count%3A-1") {
 		t.Errorf("changing the page size lost the sort: %s", loc)
@@ -150,41 +107,41 @@ func TestBrowserFindingUsers(t *testing.T) {
 		}
 		prev = n
 	}
-	if got := get("total", chromedp.Text(css(`[data-testid="total"]`))); !strings.Contains(got, "Showing 1–25 of 250 users") {
+	if got := b.text("total", `[data-testid="total"]`); !strings.Contains(got, "Showing 1–25 of 250 users") {
 		t.Errorf("total = %q", got)
 	}
-	if aria := get("aria-sort", chromedp.Evaluate[string](`document.querySelector('#sort-logins_count').closest('th').getAttribute('aria-sort')`)); aria != "descending" {
+	if aria := b.get("aria-sort", chromedp.Evaluate[string](`document.querySelector('#sort-logins_count').closest('th').getAttribute('aria-sort')`)); aria != "descending" {
 		t.Errorf("aria-sort = %q", aria)
 	}
 
 	// The URL alone reproduces the page.
-	before := get("table", chromedp.Text(css("table")))
-	step("load the URL fresh", chromedp.Navigate("about:blank"), chromedp.Navigate(loc), chromedp.WaitVisible(css("table")))
-	if after := get("table", chromedp.Text(css("table"))); after != before {
+	before := b.text("table", "table")
+	b.step("load the URL fresh", chromedp.Navigate("about:blank"), chromedp.Navigate(loc), chromedp.WaitVisible(css("table")))
+	if after := b.text("table", "table"); after != before {
 		t.Errorf("the URL did not reproduce the table:\n%s\n---\n%s", before, after)
 	}
-	if v := get("connection", chromedp.Value(css("#connection"))); v != "Username-Password-Authentication" {
+	if v := b.value("connection", "#connection"); v != "Username-Password-Authentication" {
 		t.Errorf("connection filter after reload = %q", v)
 	}
-	if v := get("per page", chromedp.Value(css("#per_page"))); v != "25" {
+	if v := b.value("per page", "#per_page"); v != "25" {
 		t.Errorf("page size after reload = %q", v)
 	}
 
 	// Export the database connection, watch the job finish (the page reloads itself) and download.
-	step("open export form",
+	b.step("open export form",
 		chromedp.Navigate(app.URL+"/users/exports?connection=Username-Password-Authentication"),
 		chromedp.WaitVisible(css("#start-export")),
 	)
-	if v := get("export connection", chromedp.Value(css("#connection"))); v != "Username-Password-Authentication" {
+	if v := b.value("export connection", "#connection"); v != "Username-Password-Authentication" {
 		t.Errorf("export form connection = %q", v)
 	}
 	navigated("start export", "#start-export", "/users/exports/job_")
-	step("wait for the export", chromedp.WaitVisible(css("#download-export")))
-	if s := get("status", chromedp.Text(css(`[data-testid="export-status"]`))); !strings.Contains(s, "Completed") {
+	b.step("wait for the export", chromedp.WaitVisible(css("#download-export")))
+	if s := b.text("status", `[data-testid="export-status"]`); !strings.Contains(s, "Completed") {
 		t.Errorf("status = %q", s)
 	}
-	href := get("download href", chromedp.Evaluate[string](`document.querySelector('#download-export').href`))
-	raw := get("download", chromedp.Evaluate[string](`fetch(`+strconv.Quote(href)+`).then(async r => JSON.stringify({
+	href := b.get("download href", chromedp.Evaluate[string](`document.querySelector('#download-export').href`))
+	raw := b.get("download", chromedp.Evaluate[string](`fetch(`+strconv.Quote(href)+`).then(async r => JSON.stringify({
 		status: r.status, type: r.headers.get('content-type'), disposition: r.headers.get('content-disposition'), body: await r.text()}))`,
 		chromedp.EvalAwaitPromise))
 	var dl struct {
