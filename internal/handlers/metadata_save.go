@@ -91,7 +91,6 @@ func (h *handler) metadataFailed(c echo.Context, id string, in metadataInput, er
 		return err
 	}
 	h.logProblem(c, p)
-	setRetryAfter(c, p)
 	return h.renderMetadataForm(c, p.Status, id, in, p.Fields, withAuditNote(p))
 }
 

@@ -165,7 +165,6 @@ func (h *handler) actionPost(act users.Act) echo.HandlerFunc {
 			return err
 		}
 		h.logProblem(c, p)
-		setRetryAfter(c, p)
 		return h.renderAction(c, act, id, p.Status, in, p.Fields, withAuditNote(p))
 	}
 }
@@ -418,7 +417,6 @@ func (h *handler) roleAssign(c echo.Context) error {
 		return err
 	}
 	h.logProblem(c, p)
-	setRetryAfter(c, p)
 	o, oerr := h.users.Overview(ctx, id, users.SectionRoles)
 	if oerr != nil {
 		if errors.Is(oerr, users.ErrNoUser) {
