@@ -258,15 +258,22 @@ func (t *Tenant) renderError(w http.ResponseWriter, status int, msg string) {
 
 func (t *Tenant) renderPage(w http.ResponseWriter, status int, v loginView, formAction string) {
 	v.Nonce = randomToken(18)
+	t.writeHTML(w, status, loginPage, v, v.Nonce, formAction)
+}
+
+// writeHTML is the one render helper of the tenant's own pages (sign-in, tickets): it renders into a
+// buffer, then writes with a strict CSP that allows only the page's nonced style and form posts to
+// formAction.
+func (t *Tenant) writeHTML(w http.ResponseWriter, status int, tmpl *template.Template, data any, nonce, formAction string) {
 	var buf bytes.Buffer
-	if err := loginPage.Execute(&buf, v); err != nil {
-		t.log.Error("tenant: render sign-in page", "err", err)
+	if err := tmpl.Execute(&buf, data); err != nil {
+		t.log.Error("tenant: render page", "page", tmpl.Name(), "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+v.Nonce+"'; form-action "+
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+nonce+"'; form-action "+
 		formAction+"; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)

@@ -1,7 +1,6 @@
 package tenant
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -182,18 +181,7 @@ type ticketView struct {
 
 func (t *Tenant) renderTicketPage(w http.ResponseWriter, status int, v ticketView) {
 	v.Nonce = randomToken(18)
-	var buf bytes.Buffer
-	if err := ticketPage.Execute(&buf, v); err != nil {
-		t.log.Error("tenant: render ticket page", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+v.Nonce+"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	t.writeHTML(w, status, ticketPage, v, v.Nonce, "'self'")
 }
 
 var (
