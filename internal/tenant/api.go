@@ -138,15 +138,29 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // decodeBody decodes a JSON request body into dst, rejecting unknown properties, trailing data and
 // oversized bodies with Auth0-style 400/413 errors.
 func decodeBody(r *http.Request, dst any) error {
+	data, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(data, dst)
+}
+
+// readBody reads the request body within the 1 MB limit, answering Auth0's 413 past it.
+func readBody(r *http.Request) ([]byte, error) {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return &apiError{Status: http.StatusRequestEntityTooLarge,
+			return nil, &apiError{Status: http.StatusRequestEntityTooLarge,
 				Message: fmt.Sprintf("Payload content length greater than maximum allowed: %d", maxAPIBody)}
 		}
-		return badRequest("invalid_body", "Invalid request body")
+		return nil, badRequest("invalid_body", "Invalid request body")
 	}
+	return data, nil
+}
+
+// decodeJSON decodes one JSON value into dst, rejecting unknown properties and trailing data.
+func decodeJSON(data []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {

@@ -417,20 +417,11 @@ func writeEmpty(w http.ResponseWriter, status int) {
 
 // decodeOptionalBody decodes a JSON body into dst, accepting an empty body (some SDKs send none).
 func decodeOptionalBody(r *http.Request, dst any) error {
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &apiError{Status: http.StatusRequestEntityTooLarge,
-				Message: fmt.Sprintf("Payload content length greater than maximum allowed: %d", maxAPIBody)}
-		}
-		return badRequest("invalid_body", "Invalid request body")
+	b, err := readBody(r)
+	if err != nil || len(bytes.TrimSpace(b)) == 0 {
+		return err
 	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil
-	}
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	return decodeBody(r, dst)
+	return decodeJSON(b, dst)
 }
 
 // absoluteURL parses an absolute http(s) URL without a fragment.
