@@ -190,9 +190,8 @@ var benchPages = []struct {
 	calls        int64  // Management API calls one page makes
 	bare         []string
 }{
-	{"list", "/users", "chuck049@example.com", 2, []string{ // users + connections (the filter), concurrently
-		"/api/v2/users?include_totals=true&page=0&per_page=50&search_engine=v3",
-		"/api/v2/connections?fields=id%2Cname%2Cstrategy&include_fields=true&include_totals=true&per_page=100"}},
+	{"list", "/users", "chuck049@example.com", 1, []string{ // users; the connection filter's list is kept for users.ConnectionsTTL
+		"/api/v2/users?include_totals=true&page=0&per_page=50&search_engine=v3"}},
 	{"user", "/users/" + url.PathEscape(benchUserID), "chuck000@example.com", 4, []string{ // user, blocks, MFA methods, logs, concurrently
 		"/api/v2/users/" + url.PathEscape(benchUserID),
 		"/api/v2/user-blocks/" + url.PathEscape(benchUserID),
@@ -313,6 +312,7 @@ func TestBenchConsoleServesPages(t *testing.T) {
 	f := newInstantAuth0(t)
 	e := benchConsole(t, f)
 	for _, pg := range benchPages {
+		serve(t, e, pg.target) // the benchmarks measure a warm console: token fetched, connection list kept
 		before := f.calls.Load()
 		if body := serve(t, e, pg.target).Body.String(); !strings.Contains(body, pg.check) {
 			t.Errorf("%s does not show %s", pg.target, pg.check)

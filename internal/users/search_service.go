@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/userdesk/userdesk/internal/mgmt"
 )
@@ -105,8 +107,33 @@ func (s *Service) lookup(ctx context.Context, res *SearchResult) error {
 	return nil
 }
 
-// Connections lists the tenant's connections (every strategy), sorted by name.
+// ConnectionsTTL is how long the list page reuses the tenant's connection list. Connections change
+// rarely (an administrator adds one in the Auth0 Dashboard), so the users list costs Auth0 one call
+// per page instead of two; a new connection shows in the filter within this time.
+const ConnectionsTTL = time.Minute
+
+// connectionCache holds the last connection list Connections read; failures are not kept.
+type connectionCache struct {
+	mu   sync.Mutex
+	list []mgmt.Connection
+	at   time.Time
+}
+
+// Connections lists the tenant's connections (every strategy), sorted by name, reusing the list it
+// read less than ConnectionsTTL ago. The returned slice is the caller's.
 func (s *Service) Connections(ctx context.Context) ([]mgmt.Connection, error) {
+	now := time.Now()
+	if s.Now != nil {
+		now = s.Now()
+	}
+	s.conns.mu.Lock()
+	if s.conns.list != nil && now.Sub(s.conns.at) < ConnectionsTTL {
+		list := slices.Clone(s.conns.list)
+		s.conns.mu.Unlock()
+		return list, nil
+	}
+	s.conns.mu.Unlock()
+
 	var out []mgmt.Connection
 	for page := 0; page < maxConnectionPages; page++ {
 		list, err := s.API.ListConnections(ctx, mgmt.ListConnectionsParams{
@@ -121,5 +148,12 @@ func (s *Service) Connections(ctx context.Context) ([]mgmt.Connection, error) {
 		}
 	}
 	slices.SortFunc(out, func(a, b mgmt.Connection) int { return strings.Compare(a.Name, b.Name) })
-	return slices.CompactFunc(out, func(a, b mgmt.Connection) bool { return a.Name == b.Name }), nil
+	out = slices.CompactFunc(out, func(a, b mgmt.Connection) bool { return a.Name == b.Name })
+	if out == nil {
+		out = []mgmt.Connection{}
+	}
+	s.conns.mu.Lock()
+	s.conns.list, s.conns.at = slices.Clone(out), now
+	s.conns.mu.Unlock()
+	return out, nil
 }

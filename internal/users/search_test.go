@@ -249,8 +249,8 @@ func TestSearchLookups(t *testing.T) {
 	if n := len(api.CallsTo("ListUsers")); n != 0 {
 		t.Errorf("exact look-ups used the search index %d times", n)
 	}
-	if n := len(api.CallsTo("ListConnections")); n != 5 {
-		t.Errorf("connections listed %d times for 5 pages, want once per page", n)
+	if n := len(api.CallsTo("ListConnections")); n != 1 {
+		t.Errorf("connections listed %d times for 5 pages, want once (kept for ConnectionsTTL)", n)
 	}
 }
 
@@ -288,5 +288,45 @@ func TestSearchSurvivesConnectionsFailure(t *testing.T) {
 	var p *users.Problem
 	if !errors.As(res.ConnectionsErr, &p) || p.Message == "" || res.Connections != nil {
 		t.Errorf("ConnectionsErr = %v, want an explained problem", res.ConnectionsErr)
+	}
+}
+
+// TestConnectionsKeptForTTL: the list page reads the connections once per ConnectionsTTL, so a page
+// costs Auth0 one call; a failed read is not kept, and the kept list cannot be changed by a caller.
+func TestConnectionsKeptForTTL(t *testing.T) {
+	api := userstest.New(searchConns())
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	svc := &users.Service{API: api, Now: func() time.Time { return now }}
+	ctx := context.Background()
+
+	api.Fail = func(m string) error {
+		if m == "ListConnections" {
+			return &mgmt.Error{StatusCode: 503}
+		}
+		return nil
+	}
+	if _, err := svc.Connections(ctx); err == nil {
+		t.Fatal("failure not reported")
+	}
+	api.Fail = nil
+	first, err := svc.Connections(ctx)
+	if err != nil || len(first) == 0 {
+		t.Fatalf("Connections = %v, %v", first, err)
+	}
+	first[0].Name = "changed by the caller"
+	now = now.Add(users.ConnectionsTTL - time.Second) // still inside the TTL
+	again, _ := svc.Connections(ctx)
+	if again[0].Name == "changed by the caller" {
+		t.Error("a caller changed the kept list")
+	}
+	if n := len(api.CallsTo("ListConnections")); n != 2 {
+		t.Errorf("%d reads within the TTL (after one failure), want 2: the failure was kept or the list was not", n)
+	}
+	now = now.Add(users.ConnectionsTTL)
+	if _, err := svc.Connections(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(api.CallsTo("ListConnections")); n != 3 {
+		t.Errorf("%d reads after the TTL, want 3", n)
 	}
 }

@@ -42,7 +42,11 @@ type Service struct {
 	// (USERDESK_REASON_REQUIRED, see ParseReasonRequired).
 	ReasonRequired map[authz.Action]bool
 
-	metadataLocks userLocks // one metadata save per user at a time in this process (metadata_plan.go)
+	// Now is the clock (nil = time.Now); tests move it to expire the connection list.
+	Now func() time.Time
+
+	metadataLocks userLocks       // one metadata save per user at a time in this process (metadata_plan.go)
+	conns         connectionCache // the list page's connection filter (search_service.go)
 }
 
 // ErrNoUser is returned (wrapped) when Auth0 has no user with the requested id.
