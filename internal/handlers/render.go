@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -17,16 +18,18 @@ import (
 // writes the status, the content type and the body, so a failing component never leaves a half
 // page behind a 200.
 func (h *handler) render(c echo.Context, status int, title string, content templ.Component) error {
-	body, err := h.renderPage(c.Request().Context(), title, content)
+	buf, err := h.renderPage(c.Request().Context(), title, content)
+	defer putPageBuffer(buf)
 	if err != nil {
 		return err
 	}
-	return c.HTMLBlob(status, body)
+	return c.HTMLBlob(status, buf.Bytes())
 }
 
 // renderHTTP is render for the few places outside an echo handler (the cross-origin deny handler).
 func (h *handler) renderHTTP(w http.ResponseWriter, r *http.Request, status int, title string, content templ.Component) {
-	body, err := h.renderPage(r.Context(), title, content)
+	buf, err := h.renderPage(r.Context(), title, content)
+	defer putPageBuffer(buf)
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "render failed", "path", r.URL.Path, "err", err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
@@ -34,15 +37,33 @@ func (h *handler) renderHTTP(w http.ResponseWriter, r *http.Request, status int,
 	}
 	w.Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	_, _ = w.Write(buf.Bytes())
 }
 
-func (h *handler) renderPage(ctx context.Context, title string, content templ.Component) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := views.Layout(h.page(ctx, title), content).Render(ctx, &buf); err != nil {
-		return nil, err
+// renderPage renders content inside the layout into a buffer from pageBuffers; the caller writes
+// it out, then hands it back with putPageBuffer.
+func (h *handler) renderPage(ctx context.Context, title string, content templ.Component) (*bytes.Buffer, error) {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	if err := views.Layout(h.page(ctx, title), content).Render(ctx, buf); err != nil {
+		return buf, err
 	}
-	return buf.Bytes(), nil
+	return buf, nil
+}
+
+// pageBuffers keeps page buffers between requests: a page is a few kilobytes, and growing a fresh
+// buffer to that size on every request was a good part of what rendering allocated.
+var pageBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 16<<10)) }}
+
+// maxPooledPage: buffers that grew past this (a long audit page) are left to the collector rather
+// than kept for every later request.
+const maxPooledPage = 256 << 10
+
+func putPageBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > maxPooledPage {
+		return
+	}
+	buf.Reset()
+	pageBuffers.Put(buf)
 }
 
 // page builds the layout's view model from what middleware put on the request context.
