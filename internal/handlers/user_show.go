@@ -116,16 +116,18 @@ func (h *handler) renderSection(c echo.Context, status int, o *users.Overview, s
 // it, and is disabled with the missing scope named when the service account lacks it.
 func (h *handler) userShell(c echo.Context, o *users.Overview, sec users.Section) views.UserShell {
 	u := o.User
+	base := userURL(u.UserID) // escaped once for every tab and action below
 	s := views.UserShell{
 		ID: u.UserID, Heading: heading(u), Picture: safePicture(u.Picture), Blocked: u.Blocked != nil && *u.Blocked,
 		ScopesProblem: o.ScopesProblem,
+		Tabs:          make([]views.Tab, 0, len(sectionInfo)+1), Actions: make([]views.ActionLink, 0, 10),
 	}
 	for _, si := range sectionInfo {
 		if allowed(c, si.perm) {
-			s.Tabs = append(s.Tabs, views.Tab{ID: "tab-" + string(si.sec), Label: si.label, URL: userURL(u.UserID) + si.path, Current: si.sec == sec})
+			s.Tabs = append(s.Tabs, views.Tab{ID: "tab-" + string(si.sec), Label: si.label, URL: base + si.path, Current: si.sec == sec})
 		}
 		if si.sec == users.SectionProfile && allowed(c, authz.EditMetadata) {
-			s.Tabs = append(s.Tabs, views.Tab{ID: "tab-metadata", Label: "Metadata", URL: userURL(u.UserID) + "/metadata"})
+			s.Tabs = append(s.Tabs, views.Tab{ID: "tab-metadata", Label: "Metadata", URL: base + "/metadata"})
 		}
 	}
 	add := func(act users.Act, label string, danger bool) {
@@ -133,7 +135,7 @@ func (h *handler) userShell(c echo.Context, o *users.Overview, sec users.Section
 		if !ok || !allowed(c, act.Permission()) {
 			return
 		}
-		l := views.ActionLink{ID: "action-" + string(act), Label: label, URL: userURL(u.UserID) + "/" + d.path, Danger: danger}
+		l := views.ActionLink{ID: "action-" + string(act), Label: label, URL: base + "/" + d.path, Danger: danger}
 		if m := o.Missing[act]; m != "" {
 			l.Disabled = users.MsgLacksScope(m)
 		}
