@@ -184,11 +184,12 @@ type Overview struct {
 func (s *Service) Overview(ctx context.Context, id string, sec Section) (*Overview, error) {
 	o := &Overview{Missing: map[Act]string{}}
 	var user *mgmt.User
-	var scopes []string
-	var scopesErr, rolesErr, allErr, logsErr, blocksErr, methodsErr, sessErr, tokErr error
+	var rolesErr, allErr, logsErr, blocksErr, methodsErr, sessErr, tokErr error
+	// The granted scopes come with the service account's token, which every call below needs
+	// first anyway: reading them before the fan-out costs no latency and no goroutine.
+	scopes, scopesErr := s.API.Scopes(ctx)
 	fns := []func(context.Context) error{
 		func(ctx context.Context) (err error) { user, err = s.Get(ctx, id); return err },
-		func(ctx context.Context) error { scopes, scopesErr = s.API.Scopes(ctx); return nil },
 	}
 	add := func(f func(ctx context.Context)) {
 		fns = append(fns, func(ctx context.Context) error { f(ctx); return nil })
