@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/userdesk/userdesk/internal/audit"
@@ -213,7 +214,16 @@ const (
 // metadataAction is the authz action (and audit action) of a metadata edit.
 const metadataAction = authz.EditMetadata
 
-// SaveMetadata sends the edit previewed by PreviewMetadata: it takes a per-user lock, re-reads the
+// metadataLockWait bounds the wait for another save of the same user's metadata (one re-read and
+// one PATCH, each under the client's per-call deadline).
+const metadataLockWait = 30 * time.Second
+
+// MsgMetadataLockFailed is shown when the per-user metadata lock could not be taken in time.
+const MsgMetadataLockFailed = "Userdesk could not make sure that nobody else is saving this user's metadata at the same moment " +
+	"(its database did not answer in time). Nothing was saved; try again."
+
+// SaveMetadata sends the edit previewed by PreviewMetadata: it takes the user's metadata lock
+// (MetadataLocks), re-reads the
 // user and recomputes the plan (only the top-level keys changed against the form's base; keys this
 // edit did not touch are never sent), then sends one PATCH. It fails like PreviewMetadata (422, 400,
 // 403 audited, *ConflictError with nothing sent, ErrNoUser); a Digest that differs from the
@@ -229,7 +239,12 @@ func (s *Service) SaveMetadata(ctx context.Context, id string, f MetadataForm) (
 	if _, err := s.parseMetadataForm(f); err != nil {
 		return 0, err // invalid input: no lock, no upstream call
 	}
-	unlock := s.metadataLocks.lock(id)
+	lctx, cancel := context.WithTimeout(ctx, metadataLockWait)
+	unlock, err := s.metadataLocker().Lock(lctx, "metadata:"+id)
+	cancel()
+	if err != nil {
+		return 0, &Problem{Status: http.StatusServiceUnavailable, Message: MsgMetadataLockFailed, Err: err}
+	}
 	defer unlock()
 	plan, err := s.planMetadata(ctx, id, f)
 	if err != nil {

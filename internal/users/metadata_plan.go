@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/userdesk/userdesk/internal/mgmt"
@@ -354,42 +353,6 @@ func (s *Service) parseMetadataForm(f MetadataForm) (Snapshot, error) {
 		return Snapshot{}, &Problem{Status: http.StatusUnprocessableEntity, Fields: fields}
 	}
 	return mine, nil
-}
-
-// userLocks serialises metadata saves per user within this process, shrinking the window between
-// the re-read and the PATCH (security.md §4 step 3). Replicas would need a shared lock.
-type userLocks struct {
-	mu    sync.Mutex
-	locks map[string]*userLock
-}
-
-type userLock struct {
-	sync.Mutex
-	users int
-}
-
-// lock takes id's lock and returns its release.
-func (l *userLocks) lock(id string) func() {
-	l.mu.Lock()
-	if l.locks == nil {
-		l.locks = map[string]*userLock{}
-	}
-	ul := l.locks[id]
-	if ul == nil {
-		ul = &userLock{}
-		l.locks[id] = ul
-	}
-	ul.users++
-	l.mu.Unlock()
-	ul.Lock()
-	return func() {
-		ul.Unlock()
-		l.mu.Lock()
-		if ul.users--; ul.users == 0 {
-			delete(l.locks, id)
-		}
-		l.mu.Unlock()
-	}
 }
 
 // verifyAnswer lists the patch keys whose value in Auth0's answer to the PATCH is not what was sent

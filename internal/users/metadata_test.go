@@ -186,3 +186,63 @@ func TestSaveMetadataUpstreamFailureIsExplained(t *testing.T) {
 		t.Error("5xx message leaked")
 	}
 }
+
+// lockSpy is a keylock.Locker that records what was locked and, through api, whether the re-read
+// and the PATCH happened while the lock was held.
+type lockSpy struct {
+	fail    error
+	held    bool
+	keys    []string
+	unlocks int
+}
+
+func (l *lockSpy) Lock(_ context.Context, key string) (func(), error) {
+	if l.fail != nil {
+		return nil, l.fail
+	}
+	l.keys = append(l.keys, key)
+	l.held = true
+	return func() { l.held = false; l.unlocks++ }, nil
+}
+
+// The save holds the user's metadata lock (shared by replicas through MetadataLocks) from the
+// re-read to the PATCH, and releases it after.
+func TestSaveMetadataHoldsTheUsersLock(t *testing.T) {
+	api := userstest.New(nil, metaUser())
+	spy := &lockSpy{}
+	var heldAt []string
+	api.Fail = func(m string) error {
+		if spy.held {
+			heldAt = append(heldAt, m)
+		}
+		return nil
+	}
+	svc := &users.Service{API: api, MetadataLocks: spy}
+	out, err := svc.SaveMetadata(staffCtx(authz.Agent), "auth0|abc", users.MetadataForm{Base: baseFor(api, "auth0|abc"),
+		UserMetadata: `{"color": "blue", "gone": 1, "addr": {"city": "Paris"}}`, AppMetadata: `{"plan":"gold"}`})
+	if err != nil || out != users.Saved {
+		t.Fatalf("out %v err %v", out, err)
+	}
+	if !reflect.DeepEqual(spy.keys, []string{"metadata:auth0|abc"}) || spy.unlocks != 1 || spy.held {
+		t.Errorf("locked %q, unlocked %d times, still held %v", spy.keys, spy.unlocks, spy.held)
+	}
+	if !reflect.DeepEqual(heldAt, []string{"GetUser", "UpdateUser"}) {
+		t.Errorf("calls made under the lock = %q, want the re-read and the PATCH", heldAt)
+	}
+}
+
+// When the lock cannot be taken (the shared database is down, or another save of the same user
+// outlasts the wait), nothing is sent and the staff member reads why.
+func TestSaveMetadataWithoutTheLockSendsNothing(t *testing.T) {
+	api := userstest.New(nil, metaUser())
+	svc := &users.Service{API: api, MetadataLocks: &lockSpy{fail: context.DeadlineExceeded}}
+	_, err := svc.SaveMetadata(context.Background(), "auth0|abc", users.MetadataForm{Base: baseFor(api, "auth0|abc"),
+		UserMetadata: `{"color": "blue"}`, AppMetadata: `{}`})
+	var p *users.Problem
+	if !errors.As(err, &p) || p.Status != http.StatusServiceUnavailable || p.Message != users.MsgMetadataLockFailed {
+		t.Fatalf("err = %v, want the 503 lock problem", err)
+	}
+	if c := api.Calls(); len(c) != 0 {
+		t.Errorf("calls = %+v, want none", c)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/userdesk/userdesk/internal/authz"
+	"github.com/userdesk/userdesk/internal/keylock"
 	"github.com/userdesk/userdesk/internal/mgmt"
 )
 
@@ -45,8 +46,20 @@ type Service struct {
 	// Now is the clock (nil = time.Now); tests move it to expire the connection list.
 	Now func() time.Time
 
-	metadataLocks userLocks       // one metadata save per user at a time in this process (metadata_plan.go)
-	conns         connectionCache // the list page's connection filter (search_service.go)
+	// MetadataLocks serialises metadata saves per user, from the re-read to the PATCH, so that two
+	// staff members saving the same key cannot both pass the conflict check (security.md §4 step
+	// 3). Nil locks within this process only; replicas share a keylock.Postgres.
+	MetadataLocks keylock.Locker
+
+	localLocks keylock.Local   // MetadataLocks when it is nil
+	conns      connectionCache // the list page's connection filter (search_service.go)
+}
+
+func (s *Service) metadataLocker() keylock.Locker {
+	if s.MetadataLocks != nil {
+		return s.MetadataLocks
+	}
+	return &s.localLocks
 }
 
 // ErrNoUser is returned (wrapped) when Auth0 has no user with the requested id.
