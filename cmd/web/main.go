@@ -27,6 +27,7 @@ import (
 	"github.com/userdesk/userdesk/internal/clientip"
 	"github.com/userdesk/userdesk/internal/db"
 	"github.com/userdesk/userdesk/internal/handlers"
+	"github.com/userdesk/userdesk/internal/keylock"
 	"github.com/userdesk/userdesk/internal/metrics"
 	"github.com/userdesk/userdesk/internal/mgmt"
 	"github.com/userdesk/userdesk/internal/sessionstore"
@@ -376,7 +377,7 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 	}
 	e := handlers.New(handlers.Deps{
 		Users: &users.Service{API: users.NewMgmtAPI(mc), Audit: recorder, Policy: cfg.MetadataPolicy,
-			ReasonRequired: users.ParseReasonRequired(cfg.ReasonRequired)},
+			ReasonRequired: users.ParseReasonRequired(cfg.ReasonRequired), MetadataLocks: metadataLocks(appDB)},
 		Audit:       recorder,
 		Trail:       recorder,
 		Sessions:    staffSessions,
@@ -437,6 +438,15 @@ func upstreamTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 32
 	return t
+}
+
+// metadataLocks is the per-user metadata lock: shared through PostgreSQL when replicas share it,
+// in-process (nil) on SQLite, which serves one instance.
+func metadataLocks(d *db.DB) keylock.Locker {
+	if d.Dialect == db.Postgres {
+		return &keylock.Postgres{DB: d.W}
+	}
+	return nil
 }
 
 // trustCA returns a TLS client configuration that trusts the system roots plus the PEM CA in file.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -12,10 +13,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/userdesk/userdesk/internal/audit"
 	"github.com/userdesk/userdesk/internal/db"
 	"github.com/userdesk/userdesk/internal/db/dbtest"
+	"github.com/userdesk/userdesk/internal/keylock"
 )
 
 // postgresSchemaURL creates a schema of its own in the USERDESK_TEST_POSTGRES database (dropped when
@@ -128,5 +131,47 @@ func TestReplicasSharePostgres(t *testing.T) {
 		if strings.Contains(string(sealed), tok) || len(sealed) < len(tok) {
 			t.Error("the shared token is stored in clear")
 		}
+	}
+
+	// The metadata lock is shared too: while B's side of the database holds a user's lock, a save
+	// of that user's metadata on A waits, and goes through once it is released.
+	cust := firstCustomer(t, a)
+	esc := url.PathEscape(cust.UserID)
+	_, editor := s.get("/users/" + esc + "/metadata")
+	form := url.Values{"user_metadata": {`{"replica_probe": "yes"}`}, "app_metadata": {`{}`}, "reason": {"R-1"},
+		"base": {hiddenValue(t, editor, "base")}, "confirm": {"1"}}
+	unlock, err := (&keylock.Postgres{DB: b.db.W}).Lock(t.Context(), "metadata:"+cust.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := make(chan string, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", a.URL+"/users/"+esc+"/metadata", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := s.c.Do(req)
+		if err != nil {
+			saved <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		saved <- string(body)
+	}()
+	select {
+	case body := <-saved:
+		t.Fatalf("A saved while B held the user's metadata lock:\n%s", body)
+	case <-time.After(500 * time.Millisecond):
+	}
+	if n := rec.count("PATCH /api/v2/users/" + cust.UserID); n != 0 {
+		t.Errorf("A sent %d PATCHes while the lock was held", n)
+	}
+	unlock()
+	select {
+	case body := <-saved:
+		if !strings.Contains(body, "Metadata saved.") {
+			t.Errorf("after the lock was released, the save did not go through:\n%s", body)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the save never went through after the lock was released")
 	}
 }
