@@ -1,7 +1,9 @@
 // Command benchtable reads `go test -bench` output on standard input and prints one Markdown table:
 // µs/op, allocs/op and every custom metric of each benchmark, then the dashboard-overhead ratio of
 // each page (BenchmarkPages/<page>/page over BenchmarkPages/<page>/bare) and the machine the figures
-// come from. `make bench` pipes the benchmarks into it.
+// come from. A benchmark run several times (-count) is shown by the median of each metric; a
+// page's ratio is the median of the ratios of the runs, each page run divided by the bare run next
+// to it, with their range. `make bench` feeds the benchmarks into it.
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,10 +90,67 @@ func num(v float64) string {
 	return strconv.FormatFloat(v, 'f', 2, 64)
 }
 
+// summary is one benchmark's runs: the median of each metric, and every run in order.
+type summary struct {
+	result
+	runs []result
+}
+
+// summarise groups repeated runs of a benchmark (in first-seen order) and takes medians.
+func summarise(results []result) []summary {
+	var out []summary
+	index := map[string]int{}
+	for _, r := range results {
+		i, ok := index[r.name]
+		if !ok {
+			i = len(out)
+			index[r.name] = i
+			out = append(out, summary{result: result{name: r.name, procs: r.procs, n: r.n, metrics: map[string]float64{}}})
+		}
+		out[i].runs = append(out[i].runs, r)
+		for _, u := range r.units {
+			if !slices.Contains(out[i].units, u) {
+				out[i].units = append(out[i].units, u)
+			}
+		}
+	}
+	for i := range out {
+		for _, r := range out[i].runs {
+			for u := range r.metrics {
+				if _, done := out[i].metrics[u]; done {
+					continue
+				}
+				var vs []float64
+				for _, rr := range out[i].runs {
+					if v, ok := rr.metrics[u]; ok {
+						vs = append(vs, v)
+					}
+				}
+				out[i].metrics[u] = median(vs)
+			}
+		}
+	}
+	return out
+}
+
+// median of vs (the mean of the middle two for an even count); vs is reordered.
+func median(vs []float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	slices.Sort(vs)
+	m := len(vs) / 2
+	if len(vs)%2 == 1 {
+		return vs[m]
+	}
+	return (vs[m-1] + vs[m]) / 2
+}
+
 func render(w io.Writer, p parsed) {
-	fmt.Fprintln(w, "| benchmark | µs/op | allocs/op | other |")
-	fmt.Fprintln(w, "|---|---:|---:|---|")
-	for _, r := range p.results {
+	sums := summarise(p.results)
+	fmt.Fprintln(w, "| benchmark | runs | µs/op | allocs/op | other |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---|")
+	for _, r := range sums {
 		us, allocs := "", ""
 		if v, ok := r.metrics["ns/op"]; ok {
 			us = num(v / 1000)
@@ -102,11 +162,11 @@ func render(w io.Writer, p parsed) {
 		for _, u := range r.units {
 			other = append(other, num(r.metrics[u])+" "+u)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.name, us, allocs, strings.Join(other, ", "))
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s |\n", r.name, len(r.runs), us, allocs, strings.Join(other, ", "))
 	}
 	// Dashboard overhead: page over bare for every page measured both ways.
-	byName := map[string]result{}
-	for _, r := range p.results {
+	byName := map[string]summary{}
+	for _, r := range sums {
 		byName[r.name] = r
 	}
 	var pages []string
@@ -120,13 +180,22 @@ func render(w io.Writer, p parsed) {
 	sort.Strings(pages)
 	if len(pages) > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "| page | page µs | bare upstream µs | page ÷ bare (target ≤ 1.5) |")
-		fmt.Fprintln(w, "|---|---:|---:|---:|")
+		fmt.Fprintln(w, "| page | page µs | bare upstream µs | page ÷ bare (target ≤ 1.5) | runs: lowest–highest |")
+		fmt.Fprintln(w, "|---|---:|---:|---:|---|")
 		for _, pg := range pages {
-			page, bare := byName[pg+"/page"].metrics["ns/op"], byName[pg+"/bare"].metrics["ns/op"]
-			if bare > 0 {
-				fmt.Fprintf(w, "| %s | %s | %s | %.2f× |\n", strings.TrimPrefix(pg, "Pages/"), num(page/1000), num(bare/1000), page/bare)
+			page, bare := byName[pg+"/page"], byName[pg+"/bare"]
+			var ratios []float64
+			for i := range min(len(page.runs), len(bare.runs)) {
+				if b := bare.runs[i].metrics["ns/op"]; b > 0 {
+					ratios = append(ratios, page.runs[i].metrics["ns/op"]/b)
+				}
 			}
+			if len(ratios) == 0 {
+				continue
+			}
+			lo, hi := slices.Min(ratios), slices.Max(ratios)
+			fmt.Fprintf(w, "| %s | %s | %s | %.2f× | %d: %.2f×–%.2f× |\n", strings.TrimPrefix(pg, "Pages/"),
+				num(page.metrics["ns/op"]/1000), num(bare.metrics["ns/op"]/1000), median(ratios), len(ratios), lo, hi)
 		}
 	}
 	procs := ""
