@@ -43,13 +43,18 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if len(os.Args) > 1 {
-		// The container image has no shell and no curl: `userdesk healthcheck` is its HEALTHCHECK.
-		if os.Args[1] != "healthcheck" {
-			fmt.Fprintf(os.Stderr, "userdesk: unknown command %q (the only one is healthcheck; configuration comes from the environment)\n", os.Args[1])
-			os.Exit(2)
-		}
 		stop()
-		os.Exit(healthcheck(context.Background(), os.Getenv, os.Stderr))
+		switch os.Args[1] {
+		case "healthcheck":
+			// The container image has no shell and no curl: `userdesk healthcheck` is its HEALTHCHECK.
+			os.Exit(healthcheck(context.Background(), os.Getenv, os.Stderr))
+		case "forget-token":
+			// Neither has it sqlite3 or psql: after the service account's scopes change, this
+			// deletes the stored token so restarted replicas fetch one with the new scopes.
+			os.Exit(forgetToken(context.Background(), os.Getenv, os.Stdout, os.Stderr))
+		}
+		fmt.Fprintf(os.Stderr, "userdesk: unknown command %q (commands: healthcheck, forget-token; configuration comes from the environment)\n", os.Args[1])
+		os.Exit(2)
 	}
 	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "userdesk:", err)
@@ -186,12 +191,7 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 		pairs = append(pairs, k[:32], k[32:])
 	}
 
-	// Sessions and the audit trail share one database: SQLite in the data directory, or PostgreSQL.
-	dsn := cfg.DatabaseURL
-	if dsn == "" {
-		dsn = filepath.Join(cfg.DataDir, "userdesk.db")
-	}
-	appDB, err := db.Open(ctx, dsn)
+	appDB, err := db.Open(ctx, databaseDSN(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -438,6 +438,15 @@ func upstreamTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 32
 	return t
+}
+
+// databaseDSN is where sessions, the audit trail and the stored token live: PostgreSQL when
+// configured, else SQLite in the data directory.
+func databaseDSN(cfg Config) string {
+	if cfg.DatabaseURL != "" {
+		return cfg.DatabaseURL
+	}
+	return filepath.Join(cfg.DataDir, "userdesk.db")
 }
 
 // metadataLocks is the per-user metadata lock: shared through PostgreSQL when replicas share it,

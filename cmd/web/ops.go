@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/userdesk/userdesk/internal/health"
 	"github.com/userdesk/userdesk/internal/metrics"
 	"github.com/userdesk/userdesk/internal/mgmt"
+	"github.com/userdesk/userdesk/internal/tokenstore"
 )
 
 // opsRoutes puts the machine endpoints in front of the console: /readyz (public, like /healthz: load
@@ -136,4 +138,55 @@ func healthcheck(ctx context.Context, getenv func(string) string, stderr io.Writ
 		return 1
 	}
 	return 0
+}
+
+// forgetToken is `userdesk forget-token`: it deletes the service-account token stored in Userdesk's
+// database, so that replicas restarted afterwards ask Auth0 for a new token, with the scopes the
+// application is granted now (a running replica keeps its token until its next refresh). The
+// database comes from the same environment as the server's; its URL is never printed.
+func forgetToken(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := configFromEnv(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "userdesk forget-token:", err)
+		return 1
+	}
+	where := "PostgreSQL (USERDESK_DATABASE_URL)"
+	if cfg.DatabaseURL == "" {
+		where = databaseDSN(cfg)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	d, err := db.Open(ctx, databaseDSN(cfg))
+	if err != nil {
+		fmt.Fprintf(stderr, "userdesk forget-token: cannot open the database in %s: %v\n", where, redactDSN(err, cfg.DatabaseURL))
+		return 1
+	}
+	defer d.Close()
+	n, err := tokenstore.Forget(ctx, d)
+	if err != nil {
+		fmt.Fprintf(stderr, "userdesk forget-token: %v\n", redactDSN(err, cfg.DatabaseURL))
+		return 1
+	}
+	if n == 0 {
+		fmt.Fprintf(stdout, "No service-account token was stored in %s; nothing to forget.\n", where)
+		return 0
+	}
+	fmt.Fprintf(stdout, "Deleted the stored service-account token (%d) from %s. Restart every replica: each then asks Auth0 for a new token, with the scopes granted now.\n", n, where)
+	return 0
+}
+
+// redactDSN returns err's text with the database URL (and its password) cut out, should a driver
+// quote it.
+func redactDSN(err error, dsn string) string {
+	msg := err.Error()
+	if dsn == "" {
+		return msg
+	}
+	msg = strings.ReplaceAll(msg, dsn, "[USERDESK_DATABASE_URL]")
+	if u, perr := url.Parse(dsn); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "[password]")
+		}
+	}
+	return msg
 }

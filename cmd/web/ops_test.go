@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -377,5 +378,62 @@ func TestShutdownDoesNotWaitForSilentConnections(t *testing.T) {
 	}
 	if d := time.Since(t0); d > 3*time.Second {
 		t.Errorf("shutdown took %s", d)
+	}
+}
+
+// TestForgetTokenCommand: `userdesk forget-token`, run beside a running instance with the same
+// environment, deletes the stored token (so a restarted instance asks the tenant for a new one),
+// says what it did, and never prints the database URL's password.
+func TestForgetTokenCommand(t *testing.T) {
+	env := map[string]string{"USERDESK_ADDR": "127.0.0.1:0", "USERDESK_TENANT_ADDR": "127.0.0.1:0",
+		"USERDESK_DATA_DIR": t.TempDir(), "USERDESK_DEMO_PASSWORD": demoPassword}
+	getenv := func(k string) string { return env[k] }
+	app := startAppEnv(t, env, options{})
+	if code, body := httpGet(t, app.URL+"/readyz"); code != 200 {
+		t.Fatalf("/readyz: %d %s", code, body)
+	}
+	stored := func() int {
+		var n int
+		if err := app.db.R.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM mgmt_tokens WHERE sealed IS NOT NULL`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := stored(); n != 1 {
+		t.Fatalf("%d stored tokens after /readyz, want 1", n)
+	}
+
+	var out, errs strings.Builder
+	if code := forgetToken(t.Context(), getenv, &out, &errs); code != 0 {
+		t.Fatalf("forget-token exited %d: %s", code, errs.String())
+	}
+	if !strings.Contains(out.String(), "Deleted the stored service-account token (1) from "+env["USERDESK_DATA_DIR"]) ||
+		!strings.Contains(out.String(), "Restart every replica") {
+		t.Errorf("forget-token said %q", out.String())
+	}
+	if n := stored(); n != 0 {
+		t.Errorf("%d stored tokens after forget-token, want 0", n)
+	}
+	// The running instance keeps serving with the token it holds.
+	if code, body := httpGet(t, app.URL+"/readyz"); code != 200 {
+		t.Errorf("/readyz after forget-token: %d %s", code, body)
+	}
+
+	out.Reset()
+	if code := forgetToken(t.Context(), getenv, &out, &errs); code != 0 || !strings.Contains(out.String(), "nothing to forget") {
+		t.Errorf("second forget-token: exit %d, said %q", code, out.String())
+	}
+
+	const password = "pw-sentinel-7f3a"
+	bad := map[string]string{"USERDESK_DATABASE_URL": "postgres://userdesk:" + password + "@127.0.0.1:1/userdesk?connect_timeout=2",
+		"USERDESK_SESSION_KEYS": base64.StdEncoding.EncodeToString(make([]byte, 64))}
+	out.Reset()
+	errs.Reset()
+	code := forgetToken(t.Context(), func(k string) string { return bad[k] }, &out, &errs)
+	if code == 0 || !strings.Contains(errs.String(), "cannot open the database") {
+		t.Errorf("unreachable database: exit %d, said %q %q", code, out.String(), errs.String())
+	}
+	if strings.Contains(out.String()+errs.String(), password) {
+		t.Errorf("forget-token printed the database password: %q", errs.String())
 	}
 }

@@ -261,3 +261,17 @@ func (s *Store) open(sealed []byte) *mgmt.Token {
 	}
 	return nil
 }
+
+// Forget deletes every stored token (of every tenant and service account in this database) and
+// returns how many there were. Processes keep the token they hold in memory; once restarted, each
+// asks Auth0 for a new one, with the scopes granted at that moment. `userdesk forget-token` runs it.
+func Forget(ctx context.Context, d *db.DB) (int64, error) {
+	if err := d.Migrate(ctx, "tokenstore_migrations", migrations); err != nil {
+		return 0, fmt.Errorf("tokenstore: %w", err)
+	}
+	res, err := d.W.ExecContext(ctx, `DELETE FROM mgmt_tokens`)
+	if err != nil {
+		return 0, fmt.Errorf("tokenstore: forget: %w", err)
+	}
+	return res.RowsAffected()
+}
