@@ -44,7 +44,8 @@ func (e *env) newLimitedClient(t *testing.T, admin string, scopes []string) stri
 	return tok.AccessToken
 }
 
-// supportEndpoints lists every endpoint this file set adds, with the scopes it accepts (any of).
+// supportEndpoints lists every endpoint this file set adds, with the scopes it accepts: any one of
+// them, or, for the endpoints in allOfEndpoints, only all of them together.
 var supportEndpoints = []struct {
 	method, path string
 	anyOf        []string
@@ -82,6 +83,9 @@ var supportEndpoints = []struct {
 	{"DELETE", "/api/v2/users/auth0%7Cx/sessions", []string{"delete:sessions"}},
 	{"GET", "/api/v2/users/auth0%7Cx/refresh-tokens", []string{"read:refresh_tokens"}},
 	{"DELETE", "/api/v2/users/auth0%7Cx/refresh-tokens", []string{"delete:refresh_tokens"}},
+	{"GET", "/api/v2/sessions/sess_x", []string{"read:sessions"}},
+	{"DELETE", "/api/v2/sessions/sess_x", []string{"delete:sessions"}},
+	{"POST", "/api/v2/sessions/sess_x/revoke", []string{"delete:sessions", "delete:refresh_tokens"}},
 	{"POST", "/api/v2/tickets/password-change", []string{"create:user_tickets"}},
 	{"POST", "/api/v2/tickets/email-verification", []string{"create:user_tickets"}},
 	{"POST", "/api/v2/jobs/verification-email", []string{"update:users"}},
@@ -101,9 +105,16 @@ var supportEndpoints = []struct {
 	{"DELETE", "/api/v2/client-grants/cgr_x", []string{"delete:client_grants"}},
 }
 
+// allOfEndpoints are the supportEndpoints ("METHOD path") that need every listed scope (t.apiAllOf).
+var allOfEndpoints = map[string]bool{
+	"POST /api/v2/sessions/sess_x/revoke": true,
+}
+
 // TestSupportScopes proves every support endpoint's scope check: a token of a least-privilege client
 // (created over HTTP) that holds every scope except the endpoint's gets 403 insufficient_scope naming
-// them, while a token holding only the endpoint's first scope gets past the check.
+// them, while a token holding only the endpoint's first scope gets past the check. For an all-of
+// endpoint, a token missing any one of its scopes gets the 403 and only a token holding all of them
+// gets past.
 func TestSupportScopes(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Seed = false })
 	admin := e.mintToken(AllScopes()...)
@@ -117,28 +128,51 @@ func TestSupportScopes(t *testing.T) {
 		tokens[key] = tok
 		return tok
 	}
+	listed := map[string]bool{}
 	for _, ep := range supportEndpoints {
+		listed[ep.method+" "+ep.path] = true
+		allOf := allOfEndpoints[ep.method+" "+ep.path]
 		t.Run(ep.method+" "+ep.path, func(t *testing.T) {
 			for _, s := range ep.anyOf {
 				if !slices.Contains(AllScopes(), s) && s != "read:current_user" {
 					t.Errorf("scope %s is not in AllScopes: the service account could not call this endpoint", s)
 				}
 			}
-			without := slices.DeleteFunc(AllScopes(), func(s string) bool { return slices.Contains(ep.anyOf, s) })
-			r := e.do(ep.method, ep.path, token(without), "{}")
-			expect(t, r, http.StatusForbidden, "")
-			var body struct {
-				Message, ErrorCode string
+			want := "Insufficient scope, expected any of: " + strings.Join(ep.anyOf, ",")
+			if allOf {
+				want = "Insufficient scope, expected all of: " + strings.Join(ep.anyOf, ",")
 			}
-			mustUnmarshal(t, r.body, &body)
-			if want := "Insufficient scope, expected any of: " + strings.Join(ep.anyOf, ","); body.Message != want || body.ErrorCode != "insufficient_scope" {
-				t.Errorf("403 body %s; want message %q and errorCode insufficient_scope", r.body, want)
+			forbidden := func(scopes []string) {
+				t.Helper()
+				r := e.do(ep.method, ep.path, token(scopes), "{}")
+				expect(t, r, http.StatusForbidden, "")
+				var body struct {
+					Message, ErrorCode string
+				}
+				mustUnmarshal(t, r.body, &body)
+				if body.Message != want || body.ErrorCode != "insufficient_scope" {
+					t.Errorf("403 body %s; want message %q and errorCode insufficient_scope", r.body, want)
+				}
 			}
-			r = e.do(ep.method, ep.path, token(ep.anyOf[:1]), "{}")
+			forbidden(slices.DeleteFunc(AllScopes(), func(s string) bool { return slices.Contains(ep.anyOf, s) }))
+			enough := ep.anyOf[:1]
+			if allOf {
+				// Every scope of the tenant but one of the required ones is still not enough.
+				for _, missing := range ep.anyOf {
+					forbidden(slices.DeleteFunc(AllScopes(), func(s string) bool { return s == missing }))
+				}
+				enough = ep.anyOf
+			}
+			r := e.do(ep.method, ep.path, token(enough), "{}")
 			if r.status == http.StatusForbidden || r.status == http.StatusUnauthorized {
-				t.Errorf("with %s: status %d (%s); the scope check should pass", ep.anyOf[0], r.status, r.body)
+				t.Errorf("with %v: status %d (%s); the scope check should pass", enough, r.status, r.body)
 			}
 		})
+	}
+	for k := range allOfEndpoints {
+		if !listed[k] {
+			t.Errorf("allOfEndpoints names %q, which is not in supportEndpoints", k)
+		}
 	}
 }
 

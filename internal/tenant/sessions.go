@@ -7,7 +7,7 @@ import (
 	"github.com/userdesk/userdesk/internal/tenant/store"
 )
 
-// Sessions and refresh tokens of a user (contract §5.7).
+// Sessions and refresh tokens of a user, and single sessions by id (contract §5, §5.7).
 
 type sessionDeviceJSON struct {
 	InitialUserAgent string `json:"initial_user_agent"`
@@ -127,6 +127,45 @@ func (t *Tenant) listSessions(w http.ResponseWriter, r *http.Request, _ *princip
 func (t *Tenant) deleteSessions(w http.ResponseWriter, r *http.Request, _ *principal) error {
 	if _, err := t.store.DeleteSessions(r.Context(), r.PathValue("id")); err != nil {
 		return notFoundAs(err, errUserNotFound)
+	}
+	writeJSON(w, http.StatusAccepted, struct{}{})
+	return nil
+}
+
+// errSessionNotFound answers a session id that does not exist. Auth0's message here is not recorded;
+// the wording follows its other "does not exist" 404s, without an errorCode [I].
+var errSessionNotFound = &apiError{Status: http.StatusNotFound, Message: "The session does not exist."}
+
+// getSession is GET /api/v2/sessions/{id}: 200 with the session, shaped like an element of
+// GET /api/v2/users/{id}/sessions.
+func (t *Tenant) getSession(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	s, err := t.store.Session(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return notFoundAs(err, errSessionNotFound)
+	}
+	writeJSON(w, http.StatusOK, toSessionJSON(s))
+	return nil
+}
+
+// deleteSession is DELETE /api/v2/sessions/{id}: 202 {} ("Session deletion request accepted"). It only
+// ends the session: refresh tokens bound to it stay (revokeSession removes them too).
+func (t *Tenant) deleteSession(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	if err := t.store.DeleteSession(r.Context(), r.PathValue("id")); err != nil {
+		return notFoundAs(err, errSessionNotFound)
+	}
+	writeJSON(w, http.StatusAccepted, struct{}{})
+	return nil
+}
+
+// revokeSession is POST /api/v2/sessions/{id}/revoke: 202 {}; the session and every refresh token
+// bound to it go, in one store transaction. The body is optional ({} or none).
+func (t *Tenant) revokeSession(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	var body struct{}
+	if err := decodeOptionalBody(r, &body); err != nil {
+		return err
+	}
+	if _, err := t.store.RevokeSession(r.Context(), r.PathValue("id")); err != nil {
+		return notFoundAs(err, errSessionNotFound)
 	}
 	writeJSON(w, http.StatusAccepted, struct{}{})
 	return nil

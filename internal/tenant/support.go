@@ -30,7 +30,8 @@ type supportState struct {
 	ctx    context.Context // background jobs run under it (never cancelled: jobs are short)
 }
 
-// registerSupportRoutes adds the support-console routes to mux. Scopes per contract §5 ("any of").
+// registerSupportRoutes adds the support-console routes to mux. Scopes per contract §5: "any of"
+// (t.api), except where t.apiAllOf says every listed scope is needed.
 func (t *Tenant) registerSupportRoutes(mux *http.ServeMux) {
 	t.initSupport()
 
@@ -79,6 +80,10 @@ func (t *Tenant) registerSupportRoutes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v2/users/{id}/sessions", t.api(t.deleteSessions, "delete:sessions"))
 	mux.Handle("GET /api/v2/users/{id}/refresh-tokens", t.api(t.listRefreshTokens, "read:refresh_tokens"))
 	mux.Handle("DELETE /api/v2/users/{id}/refresh-tokens", t.api(t.deleteRefreshTokens, "delete:refresh_tokens"))
+	mux.Handle("GET /api/v2/sessions/{id}", t.api(t.getSession, "read:sessions"))
+	mux.Handle("DELETE /api/v2/sessions/{id}", t.api(t.deleteSession, "delete:sessions"))
+	// Revoke both ends the session and deletes refresh tokens, so it needs both scopes.
+	mux.Handle("POST /api/v2/sessions/{id}/revoke", t.apiAllOf(t.revokeSession, "delete:sessions", "delete:refresh_tokens"))
 
 	// Tickets and the pages that honour them (tickets.go).
 	mux.Handle("POST /api/v2/tickets/password-change", t.api(t.createPasswordTicket, "create:user_tickets"))
@@ -339,6 +344,8 @@ var apiDescriptions = map[string]string{
 	"POST /api/v2/jobs/users-exports":                                         "Create export users job",
 	"DELETE /api/v2/users/{id}/sessions":                                      "Delete sessions for user",
 	"DELETE /api/v2/users/{id}/refresh-tokens":                                "Delete refresh tokens for user",
+	"DELETE /api/v2/sessions/{id}":                                            "Delete session",
+	"POST /api/v2/sessions/{id}/revoke":                                       "Revoke session",
 	"POST /api/v2/clients":                                                    "Create client",
 	"PATCH /api/v2/clients/{id}":                                              "Update a client",
 	"DELETE /api/v2/clients/{id}":                                             "Delete a client",

@@ -303,6 +303,15 @@ type SupportStore interface {
 	Sessions(ctx context.Context, userID string) ([]Session, error)
 	// DeleteSessions removes the user's sessions and the refresh tokens bound to them.
 	DeleteSessions(ctx context.Context, userID string) (int, error)
+	// Session returns the session with that id (ErrNotFound when there is none).
+	Session(ctx context.Context, id string) (Session, error)
+	// DeleteSession removes one session (ErrNotFound when there is none). The refresh tokens bound to
+	// it stay, as with Auth0's DELETE /api/v2/sessions/{id}, which only ends the session.
+	DeleteSession(ctx context.Context, id string) error
+	// RevokeSession removes, in one transaction, one session and the refresh tokens of its user whose
+	// SessionID is that session, and returns how many tokens it removed. ErrNotFound when there is no
+	// such session; nothing is removed then.
+	RevokeSession(ctx context.Context, id string) (tokens int, err error)
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
 	// RefreshTokens returns the user's refresh tokens ordered by creation time then id.
 	RefreshTokens(ctx context.Context, userID string) ([]RefreshToken, error)

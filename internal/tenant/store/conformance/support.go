@@ -31,6 +31,7 @@ func supportTests() []struct {
 		{"BruteForceBlocks", testBlocks},
 		{"AuthMethods", testAuthMethods},
 		{"SessionsAndRefreshTokens", testSessions},
+		{"SingleSession", testSingleSession},
 		{"Tickets", testTickets},
 		{"Jobs", testJobs},
 		{"ClientAndGrantDeletion", testClientDeletion},
@@ -498,6 +499,113 @@ func testSessions(t *testing.T, s store.Store) {
 	wantErr(t, "Sessions(unknown user)", err, store.ErrNotFound)
 	_, err = s.RefreshTokens(ctx, "auth0|ghost")
 	wantErr(t, "RefreshTokens(unknown user)", err, store.ErrNotFound)
+}
+
+// sessionIDs and tokenIDs list ids in store order, for comparisons.
+func sessionIDs(ss []store.Session) []string {
+	out := []string{}
+	for _, x := range ss {
+		out = append(out, x.ID)
+	}
+	return out
+}
+
+func tokenIDs(ts []store.RefreshToken) []string {
+	out := []string{}
+	for _, x := range ts {
+		out = append(out, x.ID)
+	}
+	return out
+}
+
+// testSingleSession covers Session, DeleteSession and RevokeSession: each acts on one session only;
+// DeleteSession keeps the session's refresh tokens, RevokeSession removes exactly them.
+func testSingleSession(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustCreate(t, s, dbUser("ss1", "ss1@example.com"))
+	mustCreate(t, s, dbUser("ss2", "ss2@example.com"))
+	const uid, other = "auth0|ss1", "auth0|ss2"
+	sess := func(id, user string, at time.Time) store.Session {
+		return store.Session{ID: id, UserID: user, ClientIDs: []string{"web", "cli"}, CreatedAt: at, UpdatedAt: at,
+			AuthenticatedAt: at, LastInteractedAt: at.Add(time.Minute), IdleExpiresAt: at.Add(72 * time.Hour),
+			ExpiresAt: at.Add(720 * time.Hour), InitialUserAgent: "Firefox", InitialIP: "203.0.113.1",
+			LastUserAgent: "Safari", LastIP: "203.0.113.2",
+			AuthMethods: []store.SessionAuthMethod{{Name: "pwd", Timestamp: at}, {Name: "mfa", Type: "otp", Timestamp: at.Add(time.Second)}}}
+	}
+	token := func(id, user, session string, at time.Time) store.RefreshToken {
+		return store.RefreshToken{ID: id, UserID: user, ClientID: "web", SessionID: session, CreatedAt: at,
+			ResourceServers: []store.RefreshTokenResource{{Audience: "https://api/", Scopes: "openid offline_access"}}}
+	}
+	keep, del, rev, foreign := sess("sess_keep", uid, base), sess("sess_del", uid, base.Add(time.Hour)),
+		sess("sess_rev", uid, base.Add(2*time.Hour)), sess("sess_other", other, base)
+	for _, x := range []store.Session{keep, del, rev, foreign} {
+		mustDo(t, "CreateSession "+x.ID, s.CreateSession(ctx, x))
+	}
+	for _, x := range []store.RefreshToken{
+		token("rt_keep", uid, "sess_keep", base),
+		token("rt_del", uid, "sess_del", base.Add(time.Second)),
+		token("rt_rev1", uid, "sess_rev", base.Add(2*time.Second)),
+		token("rt_rev2", uid, "sess_rev", base.Add(3*time.Second)),
+		token("rt_free", uid, "", base.Add(4*time.Second)),
+		token("rt_other", other, "sess_other", base.Add(5*time.Second)),
+	} {
+		mustDo(t, "CreateRefreshToken "+x.ID, s.CreateRefreshToken(ctx, x))
+	}
+
+	got, err := s.Session(ctx, "sess_del")
+	if err != nil || !reflect.DeepEqual(got, del) {
+		t.Errorf("Session(sess_del) = %+v, %v; want %+v", got, err, del)
+	}
+	_, err = s.Session(ctx, "sess_ghost")
+	wantErr(t, "Session(unknown)", err, store.ErrNotFound)
+
+	// DeleteSession: only that session goes; its refresh token stays.
+	mustDo(t, "DeleteSession", s.DeleteSession(ctx, "sess_del"))
+	_, err = s.Session(ctx, "sess_del")
+	wantErr(t, "Session after DeleteSession", err, store.ErrNotFound)
+	wantErr(t, "second DeleteSession", s.DeleteSession(ctx, "sess_del"), store.ErrNotFound)
+	wantErr(t, "DeleteSession(unknown)", s.DeleteSession(ctx, "sess_ghost"), store.ErrNotFound)
+	if list, err := s.Sessions(ctx, uid); err != nil || !slices.Equal(sessionIDs(list), []string{"sess_keep", "sess_rev"}) {
+		t.Errorf("sessions after DeleteSession = %v, %v; want sess_keep, sess_rev", sessionIDs(list), err)
+	}
+	if tokens, err := s.RefreshTokens(ctx, uid); err != nil || !slices.Equal(tokenIDs(tokens), []string{"rt_keep", "rt_del", "rt_rev1", "rt_rev2", "rt_free"}) {
+		t.Errorf("refresh tokens after DeleteSession = %v, %v; want all five kept", tokenIDs(tokens), err)
+	}
+
+	// RevokeSession: that session and exactly its refresh tokens go.
+	n, err := s.RevokeSession(ctx, "sess_rev")
+	if err != nil || n != 2 {
+		t.Errorf("RevokeSession = %d, %v; want 2 tokens", n, err)
+	}
+	_, err = s.Session(ctx, "sess_rev")
+	wantErr(t, "Session after RevokeSession", err, store.ErrNotFound)
+	if list, err := s.Sessions(ctx, uid); err != nil || !slices.Equal(sessionIDs(list), []string{"sess_keep"}) {
+		t.Errorf("sessions after RevokeSession = %v, %v; want sess_keep", sessionIDs(list), err)
+	}
+	if tokens, err := s.RefreshTokens(ctx, uid); err != nil || !slices.Equal(tokenIDs(tokens), []string{"rt_keep", "rt_del", "rt_free"}) {
+		t.Errorf("refresh tokens after RevokeSession = %v, %v; want rt_keep, rt_del, rt_free", tokenIDs(tokens), err)
+	}
+	n, err = s.RevokeSession(ctx, "sess_rev")
+	wantErr(t, "second RevokeSession", err, store.ErrNotFound)
+	if n != 0 {
+		t.Errorf("second RevokeSession reported %d tokens", n)
+	}
+	_, err = s.RevokeSession(ctx, "sess_ghost")
+	wantErr(t, "RevokeSession(unknown)", err, store.ErrNotFound)
+
+	// A session without refresh tokens revokes with a count of 0.
+	mustDo(t, "CreateSession bare", s.CreateSession(ctx, sess("sess_bare", uid, base.Add(3*time.Hour))))
+	if n, err := s.RevokeSession(ctx, "sess_bare"); err != nil || n != 0 {
+		t.Errorf("RevokeSession(bare) = %d, %v; want 0, nil", n, err)
+	}
+
+	// The other user was never touched.
+	if list, err := s.Sessions(ctx, other); err != nil || len(list) != 1 || !reflect.DeepEqual(list[0], foreign) {
+		t.Errorf("other user's sessions = %+v, %v; want only sess_other, unchanged", list, err)
+	}
+	if tokens, err := s.RefreshTokens(ctx, other); err != nil || !slices.Equal(tokenIDs(tokens), []string{"rt_other"}) {
+		t.Errorf("other user's refresh tokens = %v, %v; want rt_other", tokenIDs(tokens), err)
+	}
 }
 
 func testTickets(t *testing.T, s store.Store) {

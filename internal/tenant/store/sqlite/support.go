@@ -912,6 +912,34 @@ func (s *Store) CreateSession(ctx context.Context, x store.Session) error {
 	})
 }
 
+// scanSession reads one row of sessionCols.
+func scanSession(r rowScanner) (store.Session, error) {
+	var (
+		x                                  store.Session
+		clients, methods                   string
+		created, updated, authn, last, idl int64
+		exp                                int64
+	)
+	if err := r.Scan(&x.ID, &x.UserID, &clients, &created, &updated, &authn, &last, &idl, &exp,
+		&x.InitialUserAgent, &x.InitialIP, &x.LastUserAgent, &x.LastIP, &methods); err != nil {
+		return store.Session{}, err
+	}
+	var err error
+	if x.ClientIDs, err = parseList(clients); err != nil {
+		return store.Session{}, err
+	}
+	var ms []sessionMethod
+	if err := json.Unmarshal([]byte(methods), &ms); err != nil {
+		return store.Session{}, fmt.Errorf("sqlite: decode session methods: %w", err)
+	}
+	for _, m := range ms {
+		x.AuthMethods = append(x.AuthMethods, store.SessionAuthMethod{Name: m.Name, Type: m.Type, Timestamp: fromMillis(m.Timestamp)})
+	}
+	x.CreatedAt, x.UpdatedAt, x.AuthenticatedAt = fromMillis(created), fromMillis(updated), fromMillis(authn)
+	x.LastInteractedAt, x.IdleExpiresAt, x.ExpiresAt = fromMillis(last), fromMillis(idl), fromMillis(exp)
+	return x, nil
+}
+
 // Sessions implements store.SupportStore.
 func (s *Store) Sessions(ctx context.Context, userID string) ([]store.Session, error) {
 	out := []store.Session{}
@@ -925,33 +953,52 @@ func (s *Store) Sessions(ctx context.Context, userID string) ([]store.Session, e
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var (
-				x                                  store.Session
-				clients, methods                   string
-				created, updated, authn, last, idl int64
-				exp                                int64
-			)
-			if err := rows.Scan(&x.ID, &x.UserID, &clients, &created, &updated, &authn, &last, &idl, &exp,
-				&x.InitialUserAgent, &x.InitialIP, &x.LastUserAgent, &x.LastIP, &methods); err != nil {
+			x, err := scanSession(rows)
+			if err != nil {
 				return fmt.Errorf("sqlite: read session: %w", err)
 			}
-			if x.ClientIDs, err = parseList(clients); err != nil {
-				return err
-			}
-			var ms []sessionMethod
-			if err := json.Unmarshal([]byte(methods), &ms); err != nil {
-				return fmt.Errorf("sqlite: decode session methods: %w", err)
-			}
-			for _, m := range ms {
-				x.AuthMethods = append(x.AuthMethods, store.SessionAuthMethod{Name: m.Name, Type: m.Type, Timestamp: fromMillis(m.Timestamp)})
-			}
-			x.CreatedAt, x.UpdatedAt, x.AuthenticatedAt = fromMillis(created), fromMillis(updated), fromMillis(authn)
-			x.LastInteractedAt, x.IdleExpiresAt, x.ExpiresAt = fromMillis(last), fromMillis(idl), fromMillis(exp)
 			out = append(out, x)
 		}
 		return rows.Err()
 	})
 	return out, err
+}
+
+// Session implements store.SupportStore.
+func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
+	x, err := scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
+	if err != nil {
+		return store.Session{}, notFound(err, "session", id)
+	}
+	return x, nil
+}
+
+// DeleteSession implements store.SupportStore.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		return execOne(ctx, tx, "delete session", id, `DELETE FROM sessions WHERE id = ?`, id)
+	})
+}
+
+// RevokeSession implements store.SupportStore.
+func (s *Store) RevokeSession(ctx context.Context, id string) (int, error) {
+	var n int64
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		var userID string
+		err := tx.QueryRowContext(ctx, `SELECT user_id FROM sessions WHERE id = ?`, id).Scan(&userID)
+		if err != nil {
+			return notFound(err, "session", id)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE user_id = ? AND session_id = ?`, userID, id)
+		if err != nil {
+			return mapErr("delete session refresh tokens", err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		return execOne(ctx, tx, "delete session", id, `DELETE FROM sessions WHERE id = ?`, id)
+	})
+	return int(n), err
 }
 
 // DeleteSessions implements store.SupportStore.
