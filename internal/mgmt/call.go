@@ -53,6 +53,8 @@ const (
 	routeUserRememberBrowser = "/api/v2/users/{id}/multifactor/actions/invalidate-remember-browser"
 	routeUserSessions        = "/api/v2/users/{id}/sessions"
 	routeUserRefreshTokens   = "/api/v2/users/{id}/refresh-tokens"
+	routeSession             = "/api/v2/sessions/{id}"
+	routeSessionRevoke       = "/api/v2/sessions/{id}/revoke"
 	routeUserBlocks          = "/api/v2/user-blocks"
 	routeUserBlock           = "/api/v2/user-blocks/{id}"
 	routeRoles               = "/api/v2/roles"

@@ -48,6 +48,7 @@ type Client struct {
 	Logs        *LogManager
 	Tickets     *TicketManager
 	Jobs        *JobManager
+	Sessions    *SessionManager
 
 	core *core
 }
@@ -255,7 +256,8 @@ func New(domain, clientID, clientSecret string, opts ...Option) (*Client, error)
 	return &Client{
 		Users: &UserManager{c: c}, Connections: &ConnectionManager{c: c}, UserBlocks: &UserBlockManager{c: c},
 		Roles: &RoleManager{c: c}, Logs: &LogManager{c: c}, Tickets: &TicketManager{c: c}, Jobs: &JobManager{c: c},
-		core: c,
+		Sessions: &SessionManager{c: c},
+		core:     c,
 	}, nil
 }
 

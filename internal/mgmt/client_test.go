@@ -454,9 +454,10 @@ func TestAPIErrors(t *testing.T) {
 
 func TestMissingScopeWordings(t *testing.T) {
 	for msg, want := range map[string]string{
-		"Insufficient scope, expected any of: read:users":                       "read:users",
-		"Insufficient scope; expected any of: `create:users`.":                  "create:users",
-		"Insufficient scope, expected any of: read:users, read:user_idp_tokens": "read:users, read:user_idp_tokens",
+		"Insufficient scope, expected any of: read:users":                            "read:users",
+		"Insufficient scope; expected any of: `create:users`.":                       "create:users",
+		"Insufficient scope, expected any of: read:users, read:user_idp_tokens":      "read:users, read:user_idp_tokens",
+		"Insufficient scope, expected all of: delete:sessions,delete:refresh_tokens": "delete:sessions and delete:refresh_tokens",
 		"Insufficient scope": "",
 		"Client is not authorized to access this resource, expected any of: a:b": "",
 	} {

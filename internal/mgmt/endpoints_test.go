@@ -35,6 +35,10 @@ func TestSupportRequestShapes(t *testing.T) {
 		switch {
 		case r.Method == http.MethodDelete || strings.HasSuffix(p, "/invalidate-remember-browser"):
 			w.WriteHeader(http.StatusNoContent)
+		case strings.HasPrefix(p, "/api/v2/sessions/") && strings.HasSuffix(p, "/revoke"):
+			writeJSON(w, http.StatusAccepted, `{}`)
+		case strings.HasPrefix(p, "/api/v2/sessions/"):
+			writeJSON(w, 200, `{"id":"s/1","user_id":"oauth2|a/b@c","created_at":"2026-11-27T10:00:00.000Z","device":{"initial_user_agent":"UA","initial_ip":"203.0.113.9","last_user_agent":"UA2","last_ip":"203.0.113.10"},"clients":[{"client_id":"cl_1"}],"authentication":{"methods":[{"name":"pwd"}]}}`)
 		case strings.HasSuffix(p, "/roles") && r.Method == http.MethodPost:
 			w.WriteHeader(http.StatusNoContent)
 		case strings.HasSuffix(p, "/roles") || p == "/api/v2/roles":
@@ -109,6 +113,14 @@ func TestSupportRequestShapes(t *testing.T) {
 	}
 	check("UserBlocks.Delete", c.UserBlocks.Delete(ctx, uid), req{"DELETE", "/api/v2/user-blocks/oauth2%7Ca%2Fb@c", "", ""})
 
+	sess, err := c.Sessions.Get(ctx, "s/1")
+	check("Sessions.Get", err, req{"GET", "/api/v2/sessions/s%2F1", "", ""})
+	if err == nil && (sess.UserID != uid || sess.Device == nil || sess.Device.LastIP != "203.0.113.10" || len(sess.Clients) != 1) {
+		t.Errorf("Sessions.Get = %+v", sess)
+	}
+	check("Sessions.Delete", c.Sessions.Delete(ctx, "s/1"), req{"DELETE", "/api/v2/sessions/s%2F1", "", ""})
+	check("Sessions.Revoke", c.Sessions.Revoke(ctx, "s/1"), req{"POST", "/api/v2/sessions/s%2F1/revoke", "", ""})
+
 	link, err := c.Tickets.PasswordChange(ctx, PasswordChangeTicket{ConnectionID: "con_1", Email: "a@example.com", ClientID: "cl_1", TTLSec: 600})
 	check("Tickets.PasswordChange", err, req{"POST", "/api/v2/tickets/password-change", "",
 		`{"connection_id":"con_1","email":"a@example.com","client_id":"cl_1","ttl_sec":600}`})
@@ -132,6 +144,9 @@ func TestSupportInvalidInputNotSent(t *testing.T) {
 		"Roles(..)":               func() error { _, err := c.Users.Roles(ctx, "..", ListParams{}); return err }(),
 		"DeleteAuthMethod empty":  c.Users.DeleteAuthenticationMethod(ctx, "auth0|1", ""),
 		"DeleteSessions empty":    c.Users.DeleteSessions(ctx, ""),
+		"Sessions.Get empty":      func() error { _, err := c.Sessions.Get(ctx, ""); return err }(),
+		"Sessions.Delete ..":      c.Sessions.Delete(ctx, ".."),
+		"Sessions.Revoke .":       c.Sessions.Revoke(ctx, "."),
 		"GetByIdentifier blank":   func() error { _, err := c.UserBlocks.GetByIdentifier(ctx, " "); return err }(),
 		"DeleteByIdentifier none": c.UserBlocks.DeleteByIdentifier(ctx, ""),
 		"ticket without user": func() error {
@@ -175,6 +190,8 @@ func TestSupportWritePolicy(t *testing.T) {
 			return c.Users.RemoveRoles(ctx, "auth0|1", []string{"rol_1"})
 		}, true},
 		{"DeleteSessions", func(c *Client, ctx context.Context) error { return c.Users.DeleteSessions(ctx, "auth0|1") }, true},
+		{"Sessions.Delete", func(c *Client, ctx context.Context) error { return c.Sessions.Delete(ctx, "sess_1") }, true},
+		{"Sessions.Revoke", func(c *Client, ctx context.Context) error { return c.Sessions.Revoke(ctx, "sess_1") }, false},
 		{"DeleteAuthenticationMethods", func(c *Client, ctx context.Context) error { return c.Users.DeleteAuthenticationMethods(ctx, "auth0|1") }, true},
 		{"UserBlocks.Delete", func(c *Client, ctx context.Context) error { return c.UserBlocks.Delete(ctx, "auth0|1") }, true},
 	} {

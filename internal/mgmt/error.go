@@ -126,19 +126,32 @@ func (e *Error) Is(target error) bool {
 // MissingScope returns the scope list of an insufficient-scope 403 as Auth0 wrote it after
 // "expected any of:", e.g. "read:users" or "read:users, read:user_idp_tokens", or "" for any other
 // error. Both live ("Insufficient scope, expected any of: x") and documented ("Insufficient scope;
-// expected any of: `x`.") wordings are understood.
+// expected any of: `x`.") wordings are understood, and "expected all of: a,b" (the embedded
+// tenant's multi-scope endpoints) becomes "a and b".
 func (e *Error) MissingScope() string {
 	if !errors.Is(e, ErrInsufficientScope) {
 		return ""
 	}
-	const marker = "expected any of:"
-	i := strings.Index(e.Message, marker)
-	if i < 0 {
-		return ""
+	for _, marker := range []string{"expected any of:", "expected all of:"} {
+		i := strings.Index(e.Message, marker)
+		if i < 0 {
+			continue
+		}
+		s := strings.TrimSpace(e.Message[i+len(marker):])
+		s = strings.Trim(strings.TrimSuffix(s, "."), "` ")
+		if marker == "expected all of:" {
+			// Every one is needed (the embedded tenant's wording for its multi-scope endpoints).
+			var parts []string
+			for p := range strings.SplitSeq(s, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					parts = append(parts, p)
+				}
+			}
+			s = strings.Join(parts, " and ")
+		}
+		return s
 	}
-	s := strings.TrimSpace(e.Message[i+len(marker):])
-	s = strings.TrimSuffix(s, ".")
-	return strings.Trim(s, "` ")
+	return ""
 }
 
 // propertyRE finds the field in Auth0's validation messages: "Payload validation error: '…' on

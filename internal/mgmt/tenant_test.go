@@ -704,6 +704,68 @@ func TestTenantMFAAndSessions(t *testing.T) {
 	}
 }
 
+// TestTenantSingleSession: one session read by its id, revoked (its refresh token goes too) or
+// deleted (its refresh token stays), against the embedded tenant's seeded sessions.
+func TestTenantSingleSession(t *testing.T) {
+	c, _, _ := startTenant(t)
+	ctx := context.Background()
+	page, err := c.Users.List(ctx, mgmt.ListUsersParams{Q: `identities.connection:"` + tenant.DatabaseConnection + `"`, PerPage: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Seeded users with one session and a refresh token bound to it.
+	type pair struct {
+		session mgmt.Session
+		token   mgmt.RefreshToken
+	}
+	var withBoth []pair
+	for _, u := range page.Users {
+		ss, err1 := c.Users.Sessions(ctx, u.UserID)
+		ts, err2 := c.Users.RefreshTokens(ctx, u.UserID)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if len(ss) == 1 && len(ts) == 1 && ts[0].SessionID == ss[0].ID {
+			withBoth = append(withBoth, pair{ss[0], ts[0]})
+		}
+	}
+	if len(withBoth) < 2 {
+		t.Fatalf("%d seeded users with a session and a bound refresh token, want 2", len(withBoth))
+	}
+	a, b := withBoth[0], withBoth[1]
+
+	got, err := c.Sessions.Get(ctx, a.session.ID)
+	if err != nil || got.ID != a.session.ID || got.UserID != a.session.UserID || got.Device == nil ||
+		got.Device.LastIP != a.session.Device.LastIP || len(got.Clients) != len(a.session.Clients) {
+		t.Fatalf("Sessions.Get = %+v, %v; want %+v", got, err, a.session)
+	}
+	if err := c.Sessions.Revoke(ctx, a.session.ID); err != nil {
+		t.Fatalf("Sessions.Revoke: %v", err)
+	}
+	if ss, err := c.Users.Sessions(ctx, a.session.UserID); err != nil || len(ss) != 0 {
+		t.Errorf("sessions after revoke = %+v, %v", ss, err)
+	}
+	if ts, err := c.Users.RefreshTokens(ctx, a.session.UserID); err != nil || len(ts) != 0 {
+		t.Errorf("refresh tokens after revoke = %+v, %v; want the bound one gone", ts, err)
+	}
+	if _, err := c.Sessions.Get(ctx, a.session.ID); !errors.Is(err, mgmt.ErrNotFound) {
+		t.Errorf("Get after revoke: err = %v, want ErrNotFound", err)
+	}
+	if err := c.Sessions.Revoke(ctx, a.session.ID); !errors.Is(err, mgmt.ErrNotFound) {
+		t.Errorf("Revoke again: err = %v, want ErrNotFound", err)
+	}
+
+	if err := c.Sessions.Delete(ctx, b.session.ID); err != nil {
+		t.Fatalf("Sessions.Delete: %v", err)
+	}
+	if ss, err := c.Users.Sessions(ctx, b.session.UserID); err != nil || len(ss) != 0 {
+		t.Errorf("sessions after delete = %+v, %v", ss, err)
+	}
+	if ts, err := c.Users.RefreshTokens(ctx, b.session.UserID); err != nil || len(ts) != 1 || ts[0].ID != b.token.ID {
+		t.Errorf("refresh tokens after delete = %+v, %v; want the bound one kept", ts, err)
+	}
+}
+
 // TestTenantTickets: an email-verification ticket verifies the email when opened; a password-change
 // ticket leads to a working reset form, and using it sets the password (and marks the email
 // verified when asked).
