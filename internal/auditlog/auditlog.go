@@ -33,12 +33,14 @@ const (
 	// (both need authz.EditProfile; internal/users records them).
 	ActionEmailChange = "user.email_change" // a user's email address was changed
 	ActionPasswordSet = "user.password_set" // a user's password was set by staff
+	// ActionSessionRevoke is one session of a user signed out (authz.RevokeSessions).
+	ActionSessionRevoke = "user.session_revoke"
 )
 
 // ActionNames lists every action name the trail can hold, sorted, for the audit page's filter.
 func ActionNames() []string {
 	out := []string{ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionsEnd, ActionDenied, ActionExport, ActionUsersExport,
-		ActionEmailChange, ActionPasswordSet}
+		ActionEmailChange, ActionPasswordSet, ActionSessionRevoke}
 	for _, a := range authz.Actions() {
 		out = append(out, string(a))
 	}

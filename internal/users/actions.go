@@ -661,6 +661,9 @@ type writeOp struct {
 	changes  []audit.Change
 	reason   string
 	okStatus int // Auth0's status on success, for the audit entry
+	// gone, when set, is the problem a 404 from the call means (the resource the call acts on has
+	// gone); nil: the user is gone (ErrNoUser).
+	gone *Problem
 }
 
 // refuseForScope refuses act, before any Management API call, when the service account lacks its
@@ -694,6 +697,14 @@ func (s *Service) write(ctx context.Context, op writeOp, call func(ctx context.C
 	if err := call(ctx); err != nil {
 		entry.Outcome, entry.UpstreamStatus, entry.Detail = upstreamResult(err, false)
 		aerr := s.record(ctx, entry)
+		if errors.Is(err, mgmt.ErrNotFound) && op.gone != nil {
+			p := *op.gone
+			p.Err = err
+			if aerr != nil {
+				return withAuditFailure(&p, aerr)
+			}
+			return &p
+		}
 		if errors.Is(err, mgmt.ErrNotFound) {
 			return errors.Join(fmt.Errorf("%w: %w", ErrNoUser, err), aerr)
 		}

@@ -92,6 +92,14 @@ func (a mgmtAPI) DeleteRefreshTokens(ctx context.Context, id string) error {
 	return a.c.Users.DeleteRefreshTokens(ctx, id)
 }
 
+func (a mgmtAPI) Session(ctx context.Context, sessionID string) (*mgmt.Session, error) {
+	return a.c.Sessions.Get(ctx, sessionID)
+}
+
+func (a mgmtAPI) RevokeSession(ctx context.Context, sessionID string) error {
+	return a.c.Sessions.Revoke(ctx, sessionID)
+}
+
 func (a mgmtAPI) PasswordChangeTicket(ctx context.Context, t mgmt.PasswordChangeTicket) (string, error) {
 	return a.c.Tickets.PasswordChange(ctx, t)
 }

@@ -31,6 +31,10 @@ type UserPageAPI interface {
 	DeleteSessions(ctx context.Context, id string) error
 	RefreshTokens(ctx context.Context, id string) ([]mgmt.RefreshToken, error)
 	DeleteRefreshTokens(ctx context.Context, id string) error
+	// Session reads one session by its id; RevokeSession ends it and revokes the refresh tokens
+	// bound to it.
+	Session(ctx context.Context, sessionID string) (*mgmt.Session, error)
+	RevokeSession(ctx context.Context, sessionID string) error
 	PasswordChangeTicket(ctx context.Context, t mgmt.PasswordChangeTicket) (string, error)
 	VerificationEmail(ctx context.Context, j mgmt.VerificationEmailJob) (*mgmt.Job, error)
 	// Scopes lists the scopes granted to the service account (mgmt.Client.Scopes): no Management
@@ -55,9 +59,11 @@ const (
 	ActMFA         Act = "mfa"          // remove authentication methods
 	ActMFABrowsers Act = "mfa-browsers" // invalidate remembered browsers
 	ActRevoke      Act = "revoke"       // revoke sessions and refresh tokens
-	ActRoleAssign  Act = "role-assign"
-	ActRoleRemove  Act = "role-remove"
-	ActDelete      Act = "delete"
+	// ActRevokeSession signs one session out (and revokes the refresh tokens bound to it).
+	ActRevokeSession Act = "revoke-session"
+	ActRoleAssign    Act = "role-assign"
+	ActRoleRemove    Act = "role-remove"
+	ActDelete        Act = "delete"
 )
 
 // Audit action names besides authz.Action values: an email change and a password set are profile
@@ -66,6 +72,8 @@ const (
 const (
 	ActionEmailChange authz.Action = auditlog.ActionEmailChange
 	ActionPasswordSet authz.Action = auditlog.ActionPasswordSet
+	// ActionSessionRevoke names the revocation of one session (authz.RevokeSessions permits it).
+	ActionSessionRevoke authz.Action = auditlog.ActionSessionRevoke
 )
 
 // actSpec is one act's audit name, role permission and scope requirement: every entry of scopes
@@ -88,9 +96,11 @@ var acts = map[Act]actSpec{
 	ActMFA:         {authz.ResetMFA, authz.ResetMFA, [][]string{{"delete:authentication_methods"}}},
 	ActMFABrowsers: {authz.ResetMFA, authz.ResetMFA, [][]string{{"update:users"}}},
 	ActRevoke:      {authz.RevokeSessions, authz.RevokeSessions, [][]string{{"delete:sessions"}, {"delete:refresh_tokens"}}},
-	ActRoleAssign:  {authz.AssignRoles, authz.AssignRoles, [][]string{{"update:users", "create:role_members"}}},
-	ActRoleRemove:  {authz.AssignRoles, authz.AssignRoles, [][]string{{"update:users", "delete:role_members"}}},
-	ActDelete:      {authz.DeleteUser, authz.DeleteUser, [][]string{{"delete:users"}}},
+	ActRevokeSession: {ActionSessionRevoke, authz.RevokeSessions,
+		[][]string{{"read:sessions"}, {"delete:sessions"}, {"delete:refresh_tokens"}}},
+	ActRoleAssign: {authz.AssignRoles, authz.AssignRoles, [][]string{{"update:users", "create:role_members"}}},
+	ActRoleRemove: {authz.AssignRoles, authz.AssignRoles, [][]string{{"update:users", "delete:role_members"}}},
+	ActDelete:     {authz.DeleteUser, authz.DeleteUser, [][]string{{"delete:users"}}},
 }
 
 // Acts lists every act, sorted.

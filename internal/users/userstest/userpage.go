@@ -353,6 +353,62 @@ func (a *API) DeleteSessions(ctx context.Context, id string) error {
 	return nil
 }
 
+// Session returns the session with that id, whichever user it belongs to, or a 404 *mgmt.Error.
+func (a *API) Session(_ context.Context, sessionID string) (*mgmt.Session, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.record(Call{Method: "Session", ID: sessionID}); err != nil {
+		return nil, err
+	}
+	for _, ss := range a.page.sessions {
+		for _, x := range ss {
+			if x.ID == sessionID {
+				c := x
+				return &c, nil
+			}
+		}
+	}
+	return nil, sessionNotFound()
+}
+
+// RevokeSession removes the session and the refresh tokens bound to it, as Auth0's
+// POST /sessions/{id}/revoke does; an unknown id is a 404 *mgmt.Error.
+func (a *API) RevokeSession(ctx context.Context, sessionID string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.record(Call{Method: "RevokeSession", ID: sessionID, CorrelationID: mgmt.CorrelationID(ctx)}); err != nil {
+		return err
+	}
+	for uid, ss := range a.page.sessions {
+		i := slices.IndexFunc(ss, func(x mgmt.Session) bool { return x.ID == sessionID })
+		if i < 0 {
+			continue
+		}
+		setIn(&a.page.sessions, uid, slices.Delete(slices.Clone(ss), i, i+1))
+		setIn(&a.page.tokens, uid, slices.DeleteFunc(slices.Clone(a.page.tokens[uid]), func(t mgmt.RefreshToken) bool { return t.SessionID == sessionID }))
+		return nil
+	}
+	return sessionNotFound()
+}
+
+// SessionsOf returns the sessions the fake holds for the user (for assertions).
+func (a *API) SessionsOf(id string) []mgmt.Session {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.page.sessions[id])
+}
+
+// RefreshTokensOf returns the refresh tokens the fake holds for the user (for assertions).
+func (a *API) RefreshTokensOf(id string) []mgmt.RefreshToken {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.page.tokens[id])
+}
+
+func sessionNotFound() error {
+	return &mgmt.Error{StatusCode: 404, Err: "Not Found", Message: "The session does not exist."}
+}
+
 // RefreshTokens returns the user's refresh tokens.
 func (a *API) RefreshTokens(_ context.Context, id string) ([]mgmt.RefreshToken, error) {
 	a.mu.Lock()
