@@ -36,9 +36,11 @@ type actionDef struct {
 	// section is what the GET page reads besides the user and the scopes (SectionRaw: nothing).
 	section users.Section
 	intro   func(o *users.Overview) []string
-	fields  func(h *handler, c echo.Context, o *users.Overview, in url.Values) []views.FormField
-	labels  map[string]string
-	run     func(h *handler, c echo.Context, id string, in url.Values) (done, error)
+	// introFor, when set, replaces intro for pages that depend on the request (which session).
+	introFor func(c echo.Context, o *users.Overview, in url.Values) []string
+	fields   func(h *handler, c echo.Context, o *users.Overview, in url.Values) []views.FormField
+	labels   map[string]string
+	run      func(h *handler, c echo.Context, id string, in url.Values) (done, error)
 }
 
 // actionDefs is every action's page (read-only after package initialisation).
@@ -111,6 +113,12 @@ var actionDefs = map[users.Act]actionDef{
 			return []string{s + "."}
 		},
 		labels: map[string]string{"reason": "Reason or ticket"}, run: runRevoke},
+	users.ActRevokeSession: {path: revokeSessionPath, heading: "Sign out one session", submit: "Sign out this session", danger: true,
+		section: users.SectionSessions, introFor: revokeSessionIntro,
+		fields: func(_ *handler, c echo.Context, _ *users.Overview, in url.Values) []views.FormField {
+			return []views.FormField{{Name: "session", Type: "hidden", Value: chosenSession(c, in)}}
+		},
+		labels: map[string]string{"session": "Session", "reason": "Reason or ticket"}, run: runRevokeSession},
 	users.ActRoleRemove: {path: "roles/remove", heading: "Remove role", submit: "Remove role", danger: true, section: users.SectionRoles,
 		intro: roleRemoveIntro,
 		fields: func(_ *handler, c echo.Context, _ *users.Overview, in url.Values) []views.FormField {
@@ -230,6 +238,9 @@ func (h *handler) renderAction(c echo.Context, act users.Act, id string, status 
 	}
 	if d.intro != nil {
 		f.Intro = d.intro(o)
+	}
+	if d.introFor != nil {
+		f.Intro = d.introFor(c, o, in)
 	}
 	if d.fields != nil {
 		f.Fields = d.fields(h, c, o, in)
@@ -370,6 +381,55 @@ func runRevoke(h *handler, c echo.Context, id string, in url.Values) (done, erro
 	r, err := h.users.RevokeSessions(c.Request().Context(), id, in.Get("reason"))
 	return done{msg: "revoked", sec: users.SectionSessions,
 		extra: url.Values{"sessions": {strconv.Itoa(r.Sessions)}, "tokens": {strconv.Itoa(r.RefreshTokens)}}}, err
+}
+
+// revokeSessionPath is the page that signs one session out (?session=<id>), linked from each row
+// of the Sessions tab.
+const revokeSessionPath = "sessions/revoke"
+
+// chosenSession is the session a revoke-session page is about: the form's, else the link's.
+func chosenSession(c echo.Context, in url.Values) string {
+	return firstNonEmpty(in.Get("session"), c.QueryParam("session"))
+}
+
+// revokeSessionIntro describes the chosen session as the Sessions tab lists it, so the staff member
+// can tell it is the right browser or device.
+func revokeSessionIntro(c echo.Context, o *users.Overview, in url.Values) []string {
+	sid := chosenSession(c, in)
+	if o.SessionProblem != "" {
+		return []string{o.SessionProblem}
+	}
+	var row *views.SessionRow
+	for _, r := range sessionsSection(c, o).Sessions {
+		if r.ID == sid {
+			row = &r
+			break
+		}
+	}
+	if row == nil {
+		return []string{users.MsgSessionGone}
+	}
+	bound := 0
+	for _, t := range o.Tokens {
+		if t.SessionID == sid {
+			bound++
+		}
+	}
+	out := []string{
+		"Started " + row.Created + "; last used " + row.LastSeen + " from " + orNone(row.IP) + " (" + orNone(row.Device) + ").",
+		"Applications: " + orNone(row.Clients) + ".",
+		"The user must sign in again on that browser or device, and the refresh tokens bound to this session are revoked too",
+	}
+	if o.TokensProblem == "" {
+		out[2] += " (" + plural(bound, "refresh token") + " now)"
+	}
+	out[2] += ". The user's other sessions stay signed in."
+	return out
+}
+
+func runRevokeSession(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+	err := h.users.RevokeSession(c.Request().Context(), id, in.Get("session"), in.Get("reason"))
+	return done{msg: "session-revoked", sec: users.SectionSessions}, err
 }
 
 func roleRemoveIntro(o *users.Overview) []string {

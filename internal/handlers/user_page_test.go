@@ -30,7 +30,7 @@ func pageEnv(t *testing.T) *env {
 	a.SetUserRoles("auth0|abc", "rol_A")
 	a.SetBlocks("auth0|abc", mgmt.BlockedFor{Identifier: "jane@example.com", IP: "203.0.113.5"})
 	a.SetMethods("auth0|abc", mgmt.AuthenticationMethod{ID: "totp|dev_1", Type: "totp", Confirmed: true})
-	a.SetSessions("auth0|abc", mgmt.Session{ID: "ses_1", Device: &mgmt.SessionDevice{LastUserAgent: "Firefox", LastIP: "198.51.100.4"}})
+	a.SetSessions("auth0|abc", mgmt.Session{ID: "ses_1", UserID: "auth0|abc", Device: &mgmt.SessionDevice{LastUserAgent: "Firefox", LastIP: "198.51.100.4"}})
 	a.SetRefreshTokens("auth0|abc", mgmt.RefreshToken{ID: "tok_1", ClientID: "app1", SessionID: "ses_1"}, mgmt.RefreshToken{ID: "tok_2", ClientID: "app2"})
 	d := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	a.SetLogs("auth0|abc",
@@ -168,6 +168,12 @@ func TestUserActionsSucceed(t *testing.T) {
 		{"revoke", url.Values{}, "DeleteSessions", janeURL + "/sessions?msg=revoked&sessions=1&tokens=2", "Revoked 1 session and 2 refresh tokens.",
 			func(p *page) bool {
 				return p.has("data-testid", "sessions-none") && p.has("data-testid", "tokens-none")
+			}},
+		{"sessions/revoke?session=ses_1", url.Values{"session": {"ses_1"}}, "RevokeSession", janeURL + "/sessions?msg=session-revoked",
+			"Session signed out; the refresh tokens bound to it were revoked.",
+			func(p *page) bool {
+				toks := p.textOf("data-testid", "tokens")
+				return p.has("data-testid", "sessions-none") && strings.Contains(toks, "app2") && !strings.Contains(toks, "app1")
 			}},
 		{"roles", url.Values{"role": {"rol_B"}}, "AssignRoles", janeURL + "/roles?msg=role-assigned", "Role assigned.",
 			func(p *page) bool { return strings.Contains(p.textOf("data-testid", "roles"), "Billing") }},
@@ -423,7 +429,8 @@ func TestUserPageEscapesHostileValues(t *testing.T) {
 	env.api.SetMethods("auth0|evil", mgmt.AuthenticationMethod{ID: evil, Type: evil, Name: evil})
 	base := "/users/auth0%7Cevil"
 	for _, path := range []string{"", "/roles", "/logs", "/sessions", "/raw", "/profile", "/email", "/password", "/ticket", "/verify",
-		"/block", "/blocks/clear", "/mfa", "/revoke", "/roles/remove?role=rol_E", "/delete"} {
+		"/block", "/blocks/clear", "/mfa", "/revoke", "/roles/remove?role=rol_E", "/delete",
+		"/sessions/revoke?session=" + url.QueryEscape(evil)} {
 		rec := env.get(t, base+path)
 		if rec.Code != http.StatusOK {
 			t.Errorf("%s: status %d", path, rec.Code)
@@ -487,5 +494,54 @@ func TestCreateInvite(t *testing.T) {
 	}
 	if !slices.Contains(actions, "user.create") || !slices.Contains(actions, "user.password_ticket") {
 		t.Errorf("audit actions = %v", actions)
+	}
+}
+
+// Each session row links to a confirmation page that names the session's device, address and
+// bound refresh tokens; a session id that is not the user's is refused with nothing sent; without
+// the scopes the rows say which one is missing instead of linking.
+func TestRevokeOneSession(t *testing.T) {
+	env := pageEnv(t)
+	p := parse(t, env.get(t, janeURL+"/sessions"))
+	link := p.one("data-testid", "revoke-session")
+	if href, _ := attr(link, "href"); href != janeURL+"/sessions/revoke?session=ses_1" {
+		t.Errorf("sign-out link = %q", href)
+	}
+	form := parse(t, env.get(t, janeURL+"/sessions/revoke?session=ses_1"))
+	var intro string
+	for _, n := range form.all(func(n *html.Node) bool { v, _ := attr(n, "data-testid"); return v == "intro" }) {
+		intro += text(n) + " "
+	}
+	for _, want := range []string{"198.51.100.4", "Firefox", "1 refresh token now", "other sessions stay signed in"} {
+		if !strings.Contains(intro, want) {
+			t.Errorf("confirmation intro lacks %q: %q", want, intro)
+		}
+	}
+	if v, _ := attr(form.one("name", "session"), "value"); v != "ses_1" {
+		t.Errorf("hidden session field = %q", v)
+	}
+
+	env.api.SetSessions("auth0|other", mgmt.Session{ID: "ses_9", UserID: "auth0|other"})
+	rec := env.post(t, janeURL+"/sessions/revoke", url.Values{"session": {"ses_9"}})
+	if rec.Code != http.StatusNotFound || parse(t, rec).textOf("data-testid", "alert") != users.MsgSessionGone {
+		t.Errorf("another user's session: status %d, alert %q", rec.Code, parse(t, rec).textOf("data-testid", "alert"))
+	}
+	if n := len(env.api.CallsTo("RevokeSession")); n != 0 {
+		t.Errorf("%d revocations sent for another user's session", n)
+	}
+
+	var granted []string
+	for _, s := range userstest.AllScopes() {
+		if s != "delete:refresh_tokens" {
+			granted = append(granted, s)
+		}
+	}
+	env.api.SetScopes(granted...)
+	p = parse(t, env.get(t, janeURL+"/sessions"))
+	if p.has("data-testid", "revoke-session") {
+		t.Error("sign-out link offered without delete:refresh_tokens")
+	}
+	if got := p.textOf("data-testid", "revoke-session-why"); got != "The service account lacks delete:refresh_tokens." {
+		t.Errorf("why = %q", got)
 	}
 }

@@ -32,6 +32,7 @@ type UserPage interface {
 	ClearBruteForceBlocks(ctx context.Context, id, reason string) (int, error)
 	ResetMFA(ctx context.Context, id string, f users.MFAReset) (users.MFAResetResult, error)
 	RevokeSessions(ctx context.Context, id, reason string) (users.Revoked, error)
+	RevokeSession(ctx context.Context, id, sessionID, reason string) error
 	AssignRoles(ctx context.Context, id string, roleIDs []string, reason string) error
 	RemoveRoles(ctx context.Context, id string, roleIDs []string, reason string) error
 	DeleteUser(ctx context.Context, id, confirm, reason string) error
@@ -103,7 +104,7 @@ func (h *handler) renderSection(c echo.Context, status int, o *users.Overview, s
 	case users.SectionLogs:
 		body = views.LogsBody(logsSection(o))
 	case users.SectionSessions:
-		body = views.SessionsBody(sessionsSection(o))
+		body = views.SessionsBody(sessionsSection(c, o))
 	case users.SectionRaw:
 		body = views.RawBody(views.RawSection{JSON: rawJSON(o.User)})
 	default:
@@ -240,11 +241,20 @@ func logsSection(o *users.Overview) views.LogsSection {
 	return l
 }
 
-func sessionsSection(o *users.Overview) views.SessionsSection {
-	s := views.SessionsSection{SessionsProblem: o.SessionProblem, TokensProblem: o.TokensProblem}
+func sessionsSection(c echo.Context, o *users.Overview) views.SessionsSection {
+	s := views.SessionsSection{SessionsProblem: o.SessionProblem, TokensProblem: o.TokensProblem,
+		CanRevoke: allowed(c, users.ActRevokeSession.Permission())}
+	revokeBase := userURL(o.User.UserID) + "/" + revokeSessionPath + "?session="
 	for _, x := range o.Sessions {
 		r := views.SessionRow{ID: x.ID, Created: formatTime(x.CreatedAt, "—"), LastSeen: formatTime(x.LastInteractedAt, "—"),
 			Expires: formatTime(x.ExpiresAt, "—")}
+		if s.CanRevoke {
+			if m := o.Missing[users.ActRevokeSession]; m != "" {
+				r.RevokeDisabled = users.MsgLacksScope(m)
+			} else {
+				r.RevokeURL = revokeBase + url.QueryEscape(x.ID)
+			}
+		}
 		if x.Device != nil {
 			r.Device, r.IP = x.Device.LastUserAgent, x.Device.LastIP
 		}
@@ -330,6 +340,8 @@ func userPageFlash(q url.Values) (flash, warning string) {
 		flash = "Role assigned."
 	case "role-removed":
 		flash = "Role removed."
+	case "session-revoked":
+		flash = "Session signed out; the refresh tokens bound to it were revoked."
 	default:
 		flash, warning = flashMessage(q.Get("msg"))
 	}

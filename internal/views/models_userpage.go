@@ -117,6 +117,10 @@ type SessionRow struct {
 	IP       string
 	Clients  string
 	Methods  string
+	// RevokeURL is the page that signs this one session out ("" when the role may not);
+	// RevokeDisabled says why the service account cannot (the link is then not offered).
+	RevokeURL      string
+	RevokeDisabled string
 }
 
 // TokenRow is one refresh token (never its value).
@@ -141,6 +145,8 @@ type MethodRow struct {
 
 // SessionsSection is the Sessions & devices tab.
 type SessionsSection struct {
+	// CanRevoke: the staff member's role may sign sessions out (the rows get a "Sign out" column).
+	CanRevoke       bool
 	Sessions        []SessionRow
 	SessionsProblem string
 	Tokens          []TokenRow
