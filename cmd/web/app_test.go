@@ -305,8 +305,10 @@ func TestServiceTokenNeverLeaves(t *testing.T) {
 	s.post("/users/"+esc+"/metadata", url.Values{"user_metadata": {`{"leak_check": true}`}, "app_metadata": {`{}`}})
 	s.post("/users/"+esc+"/metadata", url.Values{"user_metadata": {`{broken`}, "app_metadata": {`{}`}})
 	s.get("/users/new")
-	s.post("/users", url.Values{"connection": {"Username-Password-Authentication"}, "email": {cust.Email}, "password": {"Another-Passw0rd!"}})
-	s.post("/users", url.Values{"connection": {"Username-Password-Authentication"}, "email": {"leak-check@example.org"}, "password": {"Another-Passw0rd!"}})
+	s.post("/users", url.Values{"connection": {"Username-Password-Authentication"}, "email": {cust.Email}, "username": {"dupcheck"},
+		"password": {"Another-Passw0rd!"}})
+	s.post("/users", url.Values{"connection": {"Username-Password-Authentication"}, "email": {"leak-check@example.org"},
+		"username": {"leakcheck"}, "password": {"Another-Passw0rd!"}})
 	s.get("/users/does-not-exist")
 
 	if len(rec.bearer) != 1 {

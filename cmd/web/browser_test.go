@@ -271,6 +271,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.WaitVisible(css("#create")),
 		chromedp.SetValue(css("#connection"), "Username-Password-Authentication"),
 		chromedp.SendKeys(css("#email"), cust.Email),
+		chromedp.SendKeys(css("#username"), "journey"+time.Now().Format("150405")), // the demo connection requires one
 		chromedp.SendKeys(css("#password"), "Str0ng-Password!"),
 		chromedp.Click(css("#create")),
 		chromedp.WaitVisible(css(`[data-testid="error-email"]`)),

@@ -252,7 +252,7 @@ func TestGracefulShutdown(t *testing.T) {
 	done := make(chan result, 1)
 	go func() {
 		resp, _ := s.post("/users", url.Values{"connection": {"Username-Password-Authentication"},
-			"email": {"in-flight@example.org"}, "password": {"Str0ng-Passw0rd!"}})
+			"email": {"in-flight@example.org"}, "username": {"inflight"}, "password": {"Str0ng-Passw0rd!"}})
 		done <- result{resp.StatusCode, resp.Header.Get("Location")}
 	}()
 	select {

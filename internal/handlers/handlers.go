@@ -32,7 +32,7 @@ type Auth interface {
 type UserService interface {
 	FindingUsers // finding users: search, filters, users exports (user_list.go, user_export.go)
 	Get(ctx context.Context, id string) (*mgmt.User, error)
-	DatabaseConnections(ctx context.Context) ([]string, error)
+	DatabaseConnections(ctx context.Context) ([]users.DBConnection, error)
 	Create(ctx context.Context, n users.NewUser) (string, error)
 	MetadataService // metadata editing: preview, three-way conflict check, save (metadata_edit.go)
 	UserPage        // the user page's sections and actions, except metadata (user_show.go, user_actions.go)

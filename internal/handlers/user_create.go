@@ -19,6 +19,7 @@ func (h *handler) userCreate(c echo.Context) error {
 	in := users.NewUser{
 		Connection:    c.FormValue("connection"),
 		Email:         c.FormValue("email"),
+		Username:      c.FormValue("username"),
 		Password:      c.FormValue("password"),
 		EmailVerified: c.FormValue("email_verified") == "true",
 		Invite:        c.FormValue("invite") == "true",
@@ -43,6 +44,7 @@ func (h *handler) userCreate(c echo.Context) error {
 	form := views.NewUserForm{
 		Connection:     in.Connection,
 		Email:          in.Email,
+		Username:       in.Username,
 		EmailVerified:  in.EmailVerified,
 		Invite:         in.Invite,
 		Errors:         p.Fields,
@@ -60,7 +62,7 @@ func (h *handler) userCreate(c echo.Context) error {
 			form.Message = cp.Message
 		}
 	}
-	form.Connections = conns
+	form.Connections, form.UsernameConnections = connectionChoices(conns)
 	return h.render(c, p.Status, "New user", views.NewUserPage(form))
 }
 

@@ -25,9 +25,21 @@ func (h *handler) userNew(c echo.Context) error {
 		h.logProblem(c, p)
 		form.Message, status = p.Message, p.Status
 	}
-	form.Connections = conns
+	form.Connections, form.UsernameConnections = connectionChoices(conns)
 	if len(conns) == 1 {
-		form.Connection = conns[0]
+		form.Connection = conns[0].Name
 	}
 	return h.render(c, status, "New user", views.NewUserPage(form))
+}
+
+// connectionChoices splits the database connections into the create form's choices and the names
+// of those that require a username.
+func connectionChoices(conns []users.DBConnection) (names, needUsername []string) {
+	for _, c := range conns {
+		names = append(names, c.Name)
+		if c.RequiresUsername {
+			needUsername = append(needUsername, c.Name)
+		}
+	}
+	return names, needUsername
 }

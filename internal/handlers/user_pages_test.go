@@ -431,3 +431,52 @@ func TestMetadataSaveUpstreamError(t *testing.T) {
 		t.Errorf("form not kept: %q", got)
 	}
 }
+
+// The create form asks for a username only when a connection requires one, says which, keeps it on
+// a re-render with the message next to it, and sends it.
+func TestCreateWithUsername(t *testing.T) {
+	env := newEnv(t, false)
+	if parse(t, env.get(t, "/users/new")).has("id", "username") {
+		t.Error("username field shown although no connection requires one")
+	}
+	env.api.Connections = append(dbConns(), mgmt.Connection{ID: "con_4", Name: "Members-DB", Strategy: "auth0",
+		Options: map[string]any{"requires_username": true}})
+	p := parse(t, env.get(t, "/users/new"))
+	if !p.has("id", "username") || !strings.Contains(text(p.one("for", "username")), "Members-DB") {
+		t.Fatal("no username field naming the connection that requires it")
+	}
+
+	rec := env.post(t, "/users", url.Values{"connection": {"Members-DB"}, "email": {"new@example.com"}, "password": {"Str0ng-Passw0rd"}})
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", rec.Code)
+	}
+	p = parse(t, rec)
+	if got := p.textOf("data-testid", "error-username"); got != users.MsgUsernameRequired {
+		t.Errorf("username error = %q", got)
+	}
+	linked := false
+	for n := range p.one("id", "error-summary").Descendants() {
+		if href, _ := attr(n, "href"); n.Data == "a" && href == "#username" && text(n) == "Username: "+users.MsgUsernameRequired {
+			linked = true
+		}
+	}
+	if !linked {
+		t.Error("the error summary does not link the username message to its field")
+	}
+	if p.value("email") != "new@example.com" {
+		t.Error("email not kept")
+	}
+	if n := len(env.api.Writes()); n != 0 {
+		t.Fatalf("%d writes for a create without its username", n)
+	}
+
+	rec = env.post(t, "/users", url.Values{"connection": {"Members-DB"}, "email": {"new@example.com"}, "username": {"jdoe"},
+		"password": {"Str0ng-Passw0rd"}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	w := env.api.Writes()
+	if len(w) != 1 || w[0].Params.(*mgmt.UserCreate).Username != "jdoe" {
+		t.Errorf("writes = %+v, want one create with username jdoe", w)
+	}
+}

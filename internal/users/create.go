@@ -23,8 +23,10 @@ const maxConnectionPages = 10
 
 // NewUser is what the create form submits, as typed; Validate decides what is acceptable.
 type NewUser struct {
-	Connection    string
-	Email         string
+	Connection string
+	Email      string
+	// Username is sent when the connection requires one (Create refuses it otherwise).
+	Username      string
 	Password      string
 	EmailVerified bool
 	// Invite creates the user without a chosen password: Create sets a random one nobody sees, and
@@ -41,12 +43,22 @@ const (
 	MsgEmailRequired      = "Enter an email address."
 	MsgEmailInvalid       = "Enter an email address like name@example.com."
 	MsgPasswordRequired   = "Enter an initial password."
+	MsgUsernameRequired   = "This connection requires a username: users sign in with it or their email address."
+	MsgUsernameNotUsed    = "This connection does not use usernames: leave the username empty."
 )
 
-// DatabaseConnections returns the names of the tenant's database (strategy "auth0") connections,
-// sorted, for the create form.
-func (s *Service) DatabaseConnections(ctx context.Context) ([]string, error) {
-	var names []string
+// DBConnection is a database connection the create form offers.
+type DBConnection struct {
+	Name string
+	// RequiresUsername is the connection's requires_username option: new users need a username
+	// besides their email address, and other connections accept none.
+	RequiresUsername bool
+}
+
+// DatabaseConnections returns the tenant's database (strategy "auth0") connections, sorted by name,
+// for the create form.
+func (s *Service) DatabaseConnections(ctx context.Context) ([]DBConnection, error) {
+	var out []DBConnection
 	for page := 0; page < maxConnectionPages; page++ {
 		list, err := s.API.ListConnections(ctx, mgmt.ListConnectionsParams{
 			Strategy: []string{DatabaseStrategy}, Page: page, PerPage: 100,
@@ -57,15 +69,16 @@ func (s *Service) DatabaseConnections(ctx context.Context) ([]string, error) {
 		for _, c := range list.Connections {
 			// Filter again: the strategy parameter is a server-side filter we do not rely on alone.
 			if c.Strategy == DatabaseStrategy {
-				names = append(names, c.Name)
+				requires, _ := c.Options["requires_username"].(bool)
+				out = append(out, DBConnection{Name: c.Name, RequiresUsername: requires})
 			}
 		}
 		if len(list.Connections) == 0 || (page+1)*100 >= list.Total {
 			break
 		}
 	}
-	slices.Sort(names)
-	return slices.Compact(names), nil
+	slices.SortFunc(out, func(a, b DBConnection) int { return strings.Compare(a.Name, b.Name) })
+	return slices.CompactFunc(out, func(a, b DBConnection) bool { return a.Name == b.Name }), nil
 }
 
 // Validate checks the form without asking Auth0 and returns field messages (nil when valid).
@@ -115,8 +128,16 @@ func (s *Service) Create(ctx context.Context, n NewUser) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !slices.Contains(conns, n.Connection) {
+	i := slices.IndexFunc(conns, func(c DBConnection) bool { return c.Name == n.Connection })
+	if i < 0 {
 		return "", &Problem{Status: http.StatusUnprocessableEntity, Fields: map[string]string{"connection": MsgConnectionUnknown}}
+	}
+	username := strings.TrimSpace(n.Username)
+	switch {
+	case conns[i].RequiresUsername && username == "":
+		return "", &Problem{Status: http.StatusUnprocessableEntity, Fields: map[string]string{"username": MsgUsernameRequired}}
+	case !conns[i].RequiresUsername && username != "":
+		return "", &Problem{Status: http.StatusUnprocessableEntity, Fields: map[string]string{"username": MsgUsernameNotUsed}}
 	}
 	verified := n.EmailVerified
 	email := strings.TrimSpace(n.Email)
@@ -131,6 +152,7 @@ func (s *Service) Create(ctx context.Context, n NewUser) (string, error) {
 	u, err := s.API.CreateUser(ctx, &mgmt.UserCreate{
 		Connection:    n.Connection,
 		Email:         email,
+		Username:      username,
 		Password:      n.Password,
 		EmailVerified: &verified,
 	})
@@ -144,6 +166,9 @@ func (s *Service) Create(ctx context.Context, n NewUser) (string, error) {
 		},
 		Reason:        strings.TrimSpace(n.Reason),
 		CorrelationID: cid,
+	}
+	if username != "" {
+		entry.Changes = append(entry.Changes, audit.Change{Field: "username", After: jsonValue(username)})
 	}
 	if n.Invite {
 		entry.Changes = append(entry.Changes, audit.Change{Field: "invite", After: "true"})
@@ -159,6 +184,10 @@ func (s *Service) Create(ctx context.Context, n NewUser) (string, error) {
 	if err != nil {
 		entry.Outcome, entry.UpstreamStatus, entry.Detail = upstreamResult(err, true)
 		explained := Explain(OpCreate, err)
+		var p *Problem
+		if username != "" && errors.As(explained, &p) && p.Fields["email"] == MsgDuplicateEmail {
+			p.Fields = map[string]string{"email": MsgDuplicateEmailOrUsername}
+		}
 		if aerr := s.record(ctx, entry); aerr != nil {
 			return "", withAuditFailure(explained, aerr)
 		}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"slices"
 	"testing"
 
+	"github.com/userdesk/userdesk/internal/audit"
 	"github.com/userdesk/userdesk/internal/mgmt"
 	"github.com/userdesk/userdesk/internal/users"
 	"github.com/userdesk/userdesk/internal/users/userstest"
@@ -15,6 +17,7 @@ import (
 func conns() []mgmt.Connection {
 	return []mgmt.Connection{
 		{ID: "con_2", Name: "Username-Password-Authentication", Strategy: "auth0"},
+		{ID: "con_4", Name: "Members-DB", Strategy: "auth0", Options: map[string]any{"requires_username": true}},
 		{ID: "con_1", Name: "google-oauth2", Strategy: "google-oauth2"},
 		{ID: "con_3", Name: "Staff-DB", Strategy: "auth0"},
 	}
@@ -26,7 +29,8 @@ func TestDatabaseConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"Staff-DB", "Username-Password-Authentication"}; !reflect.DeepEqual(got, want) {
+	want := []users.DBConnection{{Name: "Members-DB", RequiresUsername: true}, {Name: "Staff-DB"}, {Name: "Username-Password-Authentication"}}
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 	p := api.CallsTo("ListConnections")[0].Params.(mgmt.ListConnectionsParams)
@@ -141,5 +145,65 @@ func TestGetUnknownUser(t *testing.T) {
 	_, err := (&users.Service{API: userstest.New(nil)}).Get(context.Background(), "auth0|x")
 	if !errors.Is(err, users.ErrNoUser) {
 		t.Errorf("err = %v, want ErrNoUser", err)
+	}
+}
+
+// A connection that requires a username gets one (sent, audited); the others get none; a 400 about
+// the username goes next to its field, and a 409 names both email and username.
+func TestCreateUsername(t *testing.T) {
+	tests := []struct {
+		name       string
+		in         users.NewUser
+		fail       error
+		wantFields map[string]string
+		wantSent   string // the username in the create body; "-" for no create sent
+	}{
+		{"required and given", users.NewUser{Connection: "Members-DB", Email: "a@example.com", Password: "x", Username: " jdoe "}, nil, nil, "jdoe"},
+		{"required and missing", users.NewUser{Connection: "Members-DB", Email: "a@example.com", Password: "x"}, nil,
+			map[string]string{"username": users.MsgUsernameRequired}, "-"},
+		{"not used by the connection", users.NewUser{Connection: "Staff-DB", Email: "a@example.com", Password: "x", Username: "jdoe"}, nil,
+			map[string]string{"username": users.MsgUsernameNotUsed}, "-"},
+		{"Auth0 refuses the username", users.NewUser{Connection: "Members-DB", Email: "a@example.com", Password: "x", Username: "a b"},
+			&mgmt.Error{StatusCode: 400, Err: "Bad Request", Message: "Payload validation error: 'Object didn't pass validation for format username: a b' on property username (The user's username)."},
+			map[string]string{"username": "Payload validation error: 'Object didn't pass validation for format username: a b' on property username (The user's username)."}, "a b"},
+		{"taken", users.NewUser{Connection: "Members-DB", Email: "a@example.com", Password: "x", Username: "jdoe"},
+			&mgmt.Error{StatusCode: 409, Err: "Conflict", Message: "The user already exists.", ErrorCode: "auth0_idp_error"},
+			map[string]string{"email": users.MsgDuplicateEmailOrUsername}, "jdoe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := userstest.New(conns())
+			api.Fail = func(m string) error {
+				if m == "CreateUser" {
+					return tt.fail
+				}
+				return nil
+			}
+			svc, store := auditedService(api)
+			_, err := svc.Create(context.Background(), tt.in)
+			var p *users.Problem
+			switch {
+			case tt.wantFields == nil && err != nil:
+				t.Fatalf("err = %v", err)
+			case tt.wantFields != nil && (!errors.As(err, &p) || !reflect.DeepEqual(p.Fields, tt.wantFields)):
+				t.Fatalf("err = %v, want fields %v", err, tt.wantFields)
+			}
+			w := api.Writes()
+			if tt.wantSent == "-" {
+				if len(w) != 0 {
+					t.Errorf("create sent: %+v", w)
+				}
+				return
+			}
+			if len(w) != 1 || w[0].Params.(*mgmt.UserCreate).Username != tt.wantSent {
+				t.Fatalf("writes = %+v, want one create with username %q", w, tt.wantSent)
+			}
+			es := entries(t, store)
+			if len(es) != 1 || !slices.ContainsFunc(es[0].Changes, func(c audit.Change) bool {
+				return c.Field == "username" && c.After == `"`+tt.wantSent+`"`
+			}) {
+				t.Errorf("audit = %+v, want the username among the changes", es)
+			}
+		})
 	}
 }

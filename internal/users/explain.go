@@ -28,14 +28,17 @@ const (
 // Sentences shown to staff. They never contain upstream text for 5xx answers.
 const (
 	MsgDuplicateEmail = "A user with this email already exists."
-	MsgRateLimited    = "Auth0 is rate limiting requests; try again in a few seconds."
-	MsgNotCreated     = "Auth0 did not answer, and Userdesk checked: the user was not created. You can try again."
-	MsgUnavailable    = "Auth0 is not answering right now; nothing was changed."
-	MsgReadFailed     = "Auth0 is not answering right now; try again in a moment."
-	MsgCreateUnknown  = "Auth0 is not answering right now, so it is unknown whether the user was created; search for the email before trying again."
-	MsgUpdateUnknown  = "Auth0 did not answer in time, so it is unknown whether the change was saved; reload the user before trying again."
-	MsgUnauthorized   = "Auth0 rejected Userdesk's service account credentials; ask an administrator to check them."
-	MsgScopeUnknown   = "The service account is missing a permission this action needs."
+	// MsgDuplicateEmailOrUsername is the 409 of a create that sent a username too: Auth0 does not
+	// say which of the two is taken.
+	MsgDuplicateEmailOrUsername = "A user with this email or this username already exists in this connection."
+	MsgRateLimited              = "Auth0 is rate limiting requests; try again in a few seconds."
+	MsgNotCreated               = "Auth0 did not answer, and Userdesk checked: the user was not created. You can try again."
+	MsgUnavailable              = "Auth0 is not answering right now; nothing was changed."
+	MsgReadFailed               = "Auth0 is not answering right now; try again in a moment."
+	MsgCreateUnknown            = "Auth0 is not answering right now, so it is unknown whether the user was created; search for the email before trying again."
+	MsgUpdateUnknown            = "Auth0 did not answer in time, so it is unknown whether the change was saved; reload the user before trying again."
+	MsgUnauthorized             = "Auth0 rejected Userdesk's service account credentials; ask an administrator to check them."
+	MsgScopeUnknown             = "The service account is missing a permission this action needs."
 )
 
 // MsgRateLimitedFor names the wait when Auth0 (or the client's own pacing) said how long it is.
@@ -148,6 +151,8 @@ func fieldFor(op Op, msg string) string {
 			return "password"
 		case strings.Contains(msg, "format email"), strings.Contains(msg, "property email"):
 			return "email"
+		case strings.Contains(msg, "username"):
+			return "username"
 		case strings.Contains(msg, "connection"):
 			return "connection"
 		}

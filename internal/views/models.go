@@ -66,13 +66,17 @@ type UserAudit struct {
 // NewUserForm is the create-user form, either empty or re-rendered with its errors. The password is
 // never part of it: it is not sent back to the browser.
 type NewUserForm struct {
-	Connections   []string // database connection names to choose from
-	Connection    string
-	Email         string
-	EmailVerified bool
-	Invite        bool              // create without a password and show a password-change ticket
-	Errors        map[string]string // field name → sentence
-	Message       string            // a sentence about the whole form, or ""
+	Connections []string // database connection names to choose from
+	// UsernameConnections names the connections that require a username; the username field is
+	// shown when there is any.
+	UsernameConnections []string
+	Connection          string
+	Email               string
+	Username            string
+	EmailVerified       bool
+	Invite              bool              // create without a password and show a password-change ticket
+	Errors              map[string]string // field name → sentence
+	Message             string            // a sentence about the whole form, or ""
 	// Reason is the reason or ticket reference as typed; ReasonRequired marks the field required.
 	Reason         string
 	ReasonRequired bool
