@@ -17,6 +17,7 @@ import (
 	"github.com/userdesk/userdesk/internal/authz"
 	"github.com/userdesk/userdesk/internal/clientip"
 	"github.com/userdesk/userdesk/internal/db"
+	"github.com/userdesk/userdesk/internal/handlers"
 	"github.com/userdesk/userdesk/internal/mgmt"
 	"github.com/userdesk/userdesk/internal/tenant"
 	"github.com/userdesk/userdesk/internal/users"
@@ -62,6 +63,9 @@ type Config struct {
 	// (client-side), below the tenant's limit; 0 = no pacing (Auth0's 429s are still waited out).
 	Auth0RPS   float64
 	Auth0Burst int
+	// USERDESK_STAFF_RPS / _BURST (any request) and USERDESK_STAFF_WRITE_RPS / _BURST (changes)
+	// bound each staff member; a rate of 0 turns that limit off. Default handlers.DefaultStaffLimits.
+	StaffLimits handlers.StaffLimits
 
 	// USERDESK_DATABASE_URL: a postgres:// URL for sessions and the audit trail (several replicas);
 	// empty = SQLite file userdesk.db in the data directory.
@@ -203,22 +207,17 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 			*dst = d
 		}
 	}
-	if v := get("USERDESK_AUTH0_RPS", ""); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < 0 {
-			errs = append(errs, fmt.Errorf("USERDESK_AUTH0_RPS %q is not a number of requests per second", v))
-		}
-		c.Auth0RPS = f
-	}
-	if v := get("USERDESK_AUTH0_BURST", ""); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			errs = append(errs, fmt.Errorf("USERDESK_AUTH0_BURST %q is not a positive whole number", v))
-		}
-		c.Auth0Burst = n
-	}
-	if c.Auth0RPS > 0 && c.Auth0Burst == 0 {
-		c.Auth0Burst = max(1, int(math.Ceil(c.Auth0RPS)))
+	c.StaffLimits = handlers.DefaultStaffLimits
+	for _, r := range []struct {
+		name  string
+		rate  *float64
+		burst *int
+	}{
+		{"USERDESK_AUTH0", &c.Auth0RPS, &c.Auth0Burst},
+		{"USERDESK_STAFF", &c.StaffLimits.RequestRate, &c.StaffLimits.RequestBurst},
+		{"USERDESK_STAFF_WRITE", &c.StaffLimits.WriteRate, &c.StaffLimits.WriteBurst},
+	} {
+		errs = append(errs, parseRate(get, r.name, r.rate, r.burst)...)
 	}
 	if nets, err := clientip.ParseTrusted(get("USERDESK_TRUSTED_PROXIES", "")); err != nil {
 		errs = append(errs, fmt.Errorf("USERDESK_TRUSTED_PROXIES: %w", err))
@@ -354,4 +353,31 @@ func adminAddr(v string) string {
 		return "127.0.0.1:" + strings.TrimPrefix(v, ":")
 	}
 	return v
+}
+
+// parseRate reads <prefix>_RPS (requests per second, 0 = no limit) and <prefix>_BURST (a positive
+// whole number) into rate and burst, which hold the defaults; a rate without any burst gets a burst
+// of its rounded-up rate.
+func parseRate(get func(string, string) string, prefix string, rate *float64, burst *int) []error {
+	var errs []error
+	if v := get(prefix+"_RPS", ""); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+			errs = append(errs, fmt.Errorf("%s_RPS %q is not a number of requests per second", prefix, v))
+		} else {
+			*rate = f
+		}
+	}
+	if v := get(prefix+"_BURST", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("%s_BURST %q is not a positive whole number", prefix, v))
+		} else {
+			*burst = n
+		}
+	}
+	if *rate > 0 && *burst == 0 {
+		*burst = max(1, int(math.Ceil(*rate)))
+	}
+	return errs
 }

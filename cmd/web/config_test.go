@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/userdesk/userdesk/internal/authz"
+	"github.com/userdesk/userdesk/internal/handlers"
 	"github.com/userdesk/userdesk/internal/users"
 )
 
@@ -122,6 +123,24 @@ func TestConfigFromEnv(t *testing.T) {
 			name: "client-side pacing",
 			env:  map[string]string{"USERDESK_AUTH0_RPS": "2.5"},
 			want: func(c Config) bool { return c.Auth0RPS == 2.5 && c.Auth0Burst == 3 },
+		},
+		{
+			name: "staff limits default",
+			env:  nil,
+			want: func(c Config) bool { return c.StaffLimits == handlers.DefaultStaffLimits && c.Auth0RPS == 0 },
+		},
+		{
+			name: "staff limits set, one turned off",
+			env:  map[string]string{"USERDESK_STAFF_RPS": "0", "USERDESK_STAFF_WRITE_RPS": "0.5", "USERDESK_STAFF_WRITE_BURST": "7"},
+			want: func(c Config) bool {
+				return c.StaffLimits == handlers.StaffLimits{RequestRate: 0, RequestBurst: handlers.DefaultStaffLimits.RequestBurst,
+					WriteRate: 0.5, WriteBurst: 7}
+			},
+		},
+		{
+			name:     "bad staff limits",
+			env:      map[string]string{"USERDESK_STAFF_RPS": "-1", "USERDESK_STAFF_WRITE_BURST": "lots"},
+			errParts: []string{"USERDESK_STAFF_RPS", "USERDESK_STAFF_WRITE_BURST"},
 		},
 		{
 			name:     "bad pacing",

@@ -385,6 +385,7 @@ func start(ctx context.Context, cfg Config, opt options) (app *App, err error) {
 		Logger:      logger.With("component", "http"),
 		Dev:         cfg.Dev(),
 		IPExtractor: clientIP,
+		StaffLimits: &cfg.StaffLimits,
 	})
 	// Counted by route template; installed after the route table so it sees every route.
 	e.Use(app.metrics.Middleware(e.Routes()))

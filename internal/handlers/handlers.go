@@ -79,6 +79,8 @@ type Deps struct {
 	// IPExtractor resolves the client IP (audit entries, logs, c.RealIP()); default the peer address.
 	// cmd/web passes clientip.Extractor, which believes X-Forwarded-For from trusted proxies only.
 	IPExtractor echo.IPExtractor
+	// StaffLimits bound each staff member's request and change rates (nil: DefaultStaffLimits).
+	StaffLimits *StaffLimits
 }
 
 // Product is the name on the sign-in page and in every title.
@@ -136,8 +138,14 @@ func New(d Deps) *echo.Echo {
 	e.GET("/auth/callback", d.Auth.Callback)
 	e.POST("/auth/logout", d.Auth.Logout)
 
-	// Staff only: a session first, then the role's permission for the action (authz.go).
-	staff := d.Auth.RequireStaff
+	// Staff only: a session first, then the staff member's rate budget (ratelimit.go), then the
+	// role's permission for the action (authz.go).
+	limits := DefaultStaffLimits
+	if d.StaffLimits != nil {
+		limits = *d.StaffLimits
+	}
+	requireStaff, staffLimit := d.Auth.RequireStaff, h.staffLimit(limits)
+	staff := func(next echo.HandlerFunc) echo.HandlerFunc { return requireStaff(staffLimit(next)) }
 	e.GET("/", h.home, staff, h.can(authz.ReadUsers))
 	e.GET("/users", h.userList, staff, h.can(authz.ReadUsers))
 	// Finding users: exports get past the search's 1,000-result cap. ReadUsers suffices (the list

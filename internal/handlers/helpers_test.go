@@ -105,8 +105,9 @@ type envOptions struct {
 	dev            bool
 	trail          audit.Store // default an in-memory store
 	ip             echo.IPExtractor
-	policy         string // USERDESK_METADATA_POLICY
-	reasonRequired string // USERDESK_REASON_REQUIRED
+	policy         string                // USERDESK_METADATA_POLICY
+	reasonRequired string                // USERDESK_REASON_REQUIRED
+	limits         *handlers.StaffLimits // nil: the defaults
 }
 
 func dbConns() []mgmt.Connection {
@@ -148,6 +149,7 @@ func newEnvWith(t *testing.T, o envOptions, us ...mgmt.User) *env {
 		Logger:      log,
 		Dev:         o.dev,
 		IPExtractor: o.ip,
+		StaffLimits: o.limits,
 	})
 	return &env{e: e, api: api, auth: auth, logs: logs, trail: trail, sessions: sess, svc: svc}
 }
