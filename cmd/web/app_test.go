@@ -248,11 +248,7 @@ func attr(n *html.Node, key string) string {
 // firstCustomer returns a seeded user of the database connection, read straight from the tenant.
 func firstCustomer(t *testing.T, app *App) mgmt.User {
 	t.Helper()
-	id, secret := app.tenant.ServiceAccount()
-	c, err := mgmt.New(app.TenantURL, id, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mgmtFor(t, app)
 	l, err := c.Users.List(t.Context(), mgmt.ListUsersParams{Q: `identities.connection:"Username-Password-Authentication"`, PerPage: 5})
 	if err != nil || len(l.Users) == 0 {
 		t.Fatalf("no seeded customer: %v", err)

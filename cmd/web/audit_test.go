@@ -91,11 +91,7 @@ func hiddenValue(t *testing.T, page, name string) string {
 // signed out, the admin's is not, and the trail says who did it to whom.
 func TestEndedStaffSessionsSignOut(t *testing.T) {
 	app, _ := startTestApp(t, nil)
-	id, secret := app.tenant.ServiceAccount()
-	c, err := mgmt.New(app.TenantURL, id, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mgmtFor(t, app)
 	const agentEmail, agentPassword = "agent@example.com", "Agent-Passw0rd-42!"
 	if _, err := c.Users.Create(t.Context(), &mgmt.UserCreate{Connection: tenant.StaffConnection, Email: agentEmail,
 		Password: agentPassword, AppMetadata: map[string]any{"roles": []string{"agent"}}}); err != nil {

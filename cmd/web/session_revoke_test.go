@@ -17,11 +17,7 @@ import (
 // entry with the correlation id the tenant received.
 func TestRevokeOneSessionEndToEnd(t *testing.T) {
 	app, rec := startTestApp(t, nil)
-	id, secret := app.tenant.ServiceAccount()
-	c, err := mgmt.New(app.TenantURL, id, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mgmtFor(t, app)
 	l, err := c.Users.List(t.Context(), mgmt.ListUsersParams{Q: `identities.connection:"Username-Password-Authentication"`, PerPage: 20})
 	if err != nil {
 		t.Fatal(err)
