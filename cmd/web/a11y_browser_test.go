@@ -228,12 +228,21 @@ func TestBrowserAccessibilityUserPage(t *testing.T) {
 	if err != nil || len(roles.Roles) == 0 {
 		t.Fatalf("tenant roles: %v %v", roles, err)
 	}
-	role := roles.Roles[0].ID
-	if err := e.api.Users.AssignRoles(t.Context(), cust.UserID, []string{role}); err != nil {
+	if len(roles.Roles) < 2 {
+		t.Fatalf("the tenant has %d roles, want two to tick", len(roles.Roles))
+	}
+	role, role2 := roles.Roles[0].ID, roles.Roles[1].ID
+	if err := e.api.Users.AssignRoles(t.Context(), cust.UserID, []string{role, role2}); err != nil {
 		t.Fatal(err)
 	}
-	e.visit("roles section with a role", page+"/roles", `[data-testid="roles"]`)
-	e.visit("role removal confirmation", page+"/roles/remove?role="+url.QueryEscape(role), "#submit-role-remove")
+	e.visit("roles section with two roles (tick to remove)", page+"/roles", `[data-testid="remove-roles-form"]`)
+	sessions, err := e.api.Users.Sessions(t.Context(), cust.UserID)
+	if err != nil || len(sessions) == 0 {
+		t.Fatalf("the customer's sessions: %v %v; want the seeded one", sessions, err)
+	}
+	e.visit("sign out one session confirmation", page+"/sessions/revoke?session="+url.QueryEscape(sessions[0].ID), "#submit-revoke-session")
+	e.visit("removal confirmation of two roles", page+"/roles/remove?role="+url.QueryEscape(role)+"&role="+url.QueryEscape(role2),
+		"#submit-role-remove")
 }
 
 // TestBrowserAccessibilityMetadataAuditAndErrors: axe-core finds no serious or critical violation

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -119,10 +121,14 @@ var actionDefs = map[users.Act]actionDef{
 			return []views.FormField{{Name: "session", Type: "hidden", Value: chosenSession(c, in)}}
 		},
 		labels: map[string]string{"session": "Session", "reason": "Reason or ticket"}, run: runRevokeSession},
-	users.ActRoleRemove: {path: "roles/remove", heading: "Remove role", submit: "Remove role", danger: true, section: users.SectionRoles,
-		intro: roleRemoveIntro,
+	users.ActRoleRemove: {path: "roles/remove", heading: "Remove roles", submit: "Remove", danger: true, section: users.SectionRoles,
+		introFor: roleRemoveIntro,
 		fields: func(_ *handler, c echo.Context, _ *users.Overview, in url.Values) []views.FormField {
-			return []views.FormField{{Name: "role", Type: "hidden", Value: firstNonEmpty(in.Get("role"), c.QueryParam("role"))}}
+			var out []views.FormField
+			for _, id := range chosenRoles(c, in) {
+				out = append(out, views.FormField{Name: "role", Type: "hidden", Value: id})
+			}
+			return out
 		},
 		labels: map[string]string{"role": "Role", "reason": "Reason or ticket"}, run: runRoleRemove},
 	users.ActDelete: {path: "delete", heading: "Delete user", submit: "Delete user", danger: true, section: users.SectionRaw,
@@ -432,8 +438,42 @@ func runRevokeSession(h *handler, c echo.Context, id string, in url.Values) (don
 	return done{msg: "session-revoked", sec: users.SectionSessions}, err
 }
 
-func roleRemoveIntro(o *users.Overview) []string {
-	return []string{"The user loses the permissions this role gives. Roles: " + roleNames(o) + "."}
+// chosenRoles are the roles a remove-roles page is about: the form's, else the link's or the ticked
+// ones (one role parameter each).
+func chosenRoles(c echo.Context, in url.Values) []string {
+	ids := in["role"]
+	if len(ids) == 0 {
+		ids = c.QueryParams()["role"]
+	}
+	var out []string
+	for _, id := range ids {
+		if id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// roleRemoveIntro names the roles to remove, with the user's roles for context.
+func roleRemoveIntro(c echo.Context, o *users.Overview, in url.Values) []string {
+	ids := chosenRoles(c, in)
+	if len(ids) == 0 {
+		return []string{"No role was chosen: tick the roles to remove in the Roles section. The user's roles: " + roleNames(o) + "."}
+	}
+	names := map[string]string{}
+	for _, r := range o.Roles {
+		names[r.ID] = r.Name
+	}
+	var chosen []string
+	for _, id := range ids {
+		if n, ok := names[id]; ok {
+			chosen = append(chosen, n+" ("+id+")")
+		} else {
+			chosen = append(chosen, id+" (not one of the user's roles)")
+		}
+	}
+	return []string{"Removes " + strings.Join(chosen, ", ") + ". The user loses the permissions these roles give.",
+		"The user's roles now: " + roleNames(o) + "."}
 }
 
 func roleNames(o *users.Overview) string {
@@ -451,8 +491,9 @@ func roleNames(o *users.Overview) string {
 }
 
 func runRoleRemove(h *handler, c echo.Context, id string, in url.Values) (done, error) {
-	err := h.users.RemoveRoles(c.Request().Context(), id, []string{in.Get("role")}, in.Get("reason"))
-	return done{msg: "role-removed", sec: users.SectionRoles}, err
+	roles := chosenRoles(c, in)
+	err := h.users.RemoveRoles(c.Request().Context(), id, roles, in.Get("reason"))
+	return done{msg: "role-removed", extra: url.Values{"n": {strconv.Itoa(len(roles))}}, sec: users.SectionRoles}, err
 }
 
 // roleAssign: POST /users/:id/roles — the Roles section's picker. A failure re-renders the section

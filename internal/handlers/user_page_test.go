@@ -177,7 +177,7 @@ func TestUserActionsSucceed(t *testing.T) {
 			}},
 		{"roles", url.Values{"role": {"rol_B"}}, "AssignRoles", janeURL + "/roles?msg=role-assigned", "Role assigned.",
 			func(p *page) bool { return strings.Contains(p.textOf("data-testid", "roles"), "Billing") }},
-		{"roles/remove", url.Values{"role": {"rol_A"}}, "RemoveRoles", janeURL + "/roles?msg=role-removed", "Role removed.",
+		{"roles/remove", url.Values{"role": {"rol_A"}}, "RemoveRoles", janeURL + "/roles?msg=role-removed&n=1", "Role removed.",
 			func(p *page) bool { return p.has("data-testid", "roles-none") }},
 	}
 	for _, tt := range tests {
@@ -543,5 +543,70 @@ func TestRevokeOneSession(t *testing.T) {
 	}
 	if got := p.textOf("data-testid", "revoke-session-why"); got != "The service account lacks delete:refresh_tokens." {
 		t.Errorf("why = %q", got)
+	}
+}
+
+// Several roles are removed at once: ticked in the Roles section (a GET form, no JavaScript), named
+// on the confirmation page, removed with one call, and counted in the confirmation.
+func TestRemoveSeveralRoles(t *testing.T) {
+	env := pageEnv(t)
+	env.api.SetUserRoles("auth0|abc", "rol_A", "rol_B")
+	p := parse(t, env.get(t, janeURL+"/roles"))
+	form := p.one("data-testid", "remove-roles-form")
+	if action, _ := attr(form, "action"); action != janeURL+"/roles/remove" {
+		t.Errorf("form action = %q", action)
+	}
+	if method, _ := attr(form, "method"); method != "get" {
+		t.Errorf("form method = %q, want get (the confirmation page comes first)", method)
+	}
+	var ticks []string
+	for _, n := range p.all(func(n *html.Node) bool { v, _ := attr(n, "data-testid"); return v == "pick-role" }) {
+		v, _ := attr(n, "value")
+		ticks = append(ticks, v)
+	}
+	if !slices.Equal(ticks, []string{"rol_A", "rol_B"}) {
+		t.Errorf("checkboxes = %v", ticks)
+	}
+
+	confirm := parse(t, env.get(t, janeURL+"/roles/remove?role=rol_A&role=rol_B"))
+	var intro string
+	for _, n := range confirm.all(func(n *html.Node) bool { v, _ := attr(n, "data-testid"); return v == "intro" }) {
+		intro += text(n) + " "
+	}
+	if !strings.Contains(intro, "Removes Customer (rol_A), Billing (rol_B).") {
+		t.Errorf("intro = %q", intro)
+	}
+	var hidden []string
+	for _, n := range confirm.all(func(n *html.Node) bool { v, _ := attr(n, "name"); return v == "role" }) {
+		v, _ := attr(n, "value")
+		hidden = append(hidden, v)
+	}
+	if !slices.Equal(hidden, []string{"rol_A", "rol_B"}) {
+		t.Errorf("hidden role fields = %v", hidden)
+	}
+
+	rec := env.post(t, janeURL+"/roles/remove", url.Values{"role": {"rol_A", "rol_B"}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != janeURL+"/roles?msg=role-removed&n=2" {
+		t.Fatalf("status %d, Location %q", rec.Code, rec.Header().Get("Location"))
+	}
+	calls := env.api.CallsTo("RemoveRoles")
+	if len(calls) != 1 || !slices.Equal(calls[0].Params.([]string), []string{"rol_A", "rol_B"}) {
+		t.Fatalf("RemoveRoles calls = %+v, want one for both", calls)
+	}
+	p = parse(t, env.get(t, rec.Header().Get("Location")))
+	if got := p.textOf("data-testid", "flash"); got != "2 roles removed." {
+		t.Errorf("flash = %q", got)
+	}
+	if !p.has("data-testid", "roles-none") {
+		t.Error("the roles are still shown")
+	}
+
+	// Nothing ticked: the confirmation page says so and the POST is refused next to the field.
+	none := parse(t, env.get(t, janeURL+"/roles/remove"))
+	if !strings.Contains(text(none.all(func(n *html.Node) bool { v, _ := attr(n, "data-testid"); return v == "intro" })[0]), "No role was chosen") {
+		t.Error("empty confirmation page does not say no role was chosen")
+	}
+	if rec := env.post(t, janeURL+"/roles/remove", url.Values{}); rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("POST without roles: status %d", rec.Code)
 	}
 }

@@ -212,6 +212,9 @@ func (h *handler) rolesSection(c echo.Context, o *users.Overview) views.RolesSec
 		r.Disabled = users.MsgLacksScope(m)
 	}
 	has := map[string]bool{}
+	if r.CanAssign && len(o.Roles) > 1 {
+		r.RemoveURL = userURL(id) + "/roles/remove"
+	}
 	for _, role := range o.Roles {
 		has[role.ID] = true
 		row := views.RoleRow{ID: role.ID, Name: role.Name, Description: role.Description}
@@ -340,6 +343,9 @@ func userPageFlash(q url.Values) (flash, warning string) {
 		flash = "Role assigned."
 	case "role-removed":
 		flash = "Role removed."
+		if n("n") > 1 {
+			flash = strconv.Itoa(n("n")) + " roles removed."
+		}
 	case "session-revoked":
 		flash = "Session signed out; the refresh tokens bound to it were revoked."
 	default:

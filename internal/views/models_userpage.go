@@ -78,10 +78,13 @@ type RoleRow struct {
 
 // RolesSection is the Roles tab with its role picker.
 type RolesSection struct {
-	Rows          []RoleRow
-	Problem       string
-	CanAssign     bool   // the role may assign roles
-	AssignURL     string // POST target of the picker
+	Rows      []RoleRow
+	Problem   string
+	CanAssign bool   // the role may assign roles
+	AssignURL string // POST target of the picker
+	// RemoveURL is the confirmation page of removing the roles ticked in the table (GET, one role
+	// parameter each); "" when roles cannot be removed.
+	RemoveURL     string
 	Disabled      string // the service account lacks the scope: why
 	Picker        []Option
 	PickerProblem string
