@@ -53,6 +53,8 @@ const (
 	routeUserRememberBrowser = "/api/v2/users/{id}/multifactor/actions/invalidate-remember-browser"
 	routeUserSessions        = "/api/v2/users/{id}/sessions"
 	routeUserRefreshTokens   = "/api/v2/users/{id}/refresh-tokens"
+	routeUserIdentities      = "/api/v2/users/{id}/identities"
+	routeUserIdentity        = "/api/v2/users/{id}/identities/{provider}/{user_id}"
 	routeSession             = "/api/v2/sessions/{id}"
 	routeSessionRevoke       = "/api/v2/sessions/{id}/revoke"
 	routeUserBlocks          = "/api/v2/user-blocks"
@@ -106,6 +108,9 @@ type request struct {
 	out    any // decoded 2xx body, nil = ignored
 
 	skipBreaker bool // a create's reconciliation lookup: it must run even while the breaker is open
+	// notIdempotent: a DELETE whose repeat would fail once the first took effect (an unlink):
+	// resent only after a 429, like a POST.
+	notIdempotent bool
 
 	sent bool // set once an attempt reached the HTTP client: the upstream may have seen it
 }
@@ -185,14 +190,14 @@ func (c *core) retryWait(r *request, err error, attempt int) (time.Duration, str
 			// The bucket refills at the reset second; a little jitter keeps replicas that were
 			// told the same second from arriving together.
 			return ae.RetryAfter + jitter(min(ae.RetryAfter/10, 500*time.Millisecond)), "429", true
-		case retriesUnavailable(r.method) && (ae.StatusCode == http.StatusBadGateway ||
+		case retriesUnavailable(r.method) && !r.notIdempotent && (ae.StatusCode == http.StatusBadGateway ||
 			ae.StatusCode == http.StatusServiceUnavailable || ae.StatusCode == http.StatusGatewayTimeout):
 			return max(c.backoff(attempt), ae.RetryAfter), strconv.Itoa(ae.StatusCode), true
 		}
 		return 0, "", false
 	}
 	var te *TransportError
-	if retriesUnavailable(r.method) && errors.As(err, &te) && !errors.Is(err, context.Canceled) {
+	if retriesUnavailable(r.method) && !r.notIdempotent && errors.As(err, &te) && !errors.Is(err, context.Canceled) {
 		return c.backoff(attempt), "transport", true
 	}
 	return 0, "", false

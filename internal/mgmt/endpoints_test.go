@@ -33,6 +33,8 @@ func TestSupportRequestShapes(t *testing.T) {
 		mu.Unlock()
 		p := r.URL.Path
 		switch {
+		case strings.Contains(p, "/identities"):
+			writeJSON(w, 200, `[{"connection":"Username-Password-Authentication","user_id":"1","provider":"auth0","isSocial":false}]`)
 		case r.Method == http.MethodDelete || strings.HasSuffix(p, "/invalidate-remember-browser"):
 			w.WriteHeader(http.StatusNoContent)
 		case strings.HasPrefix(p, "/api/v2/sessions/") && strings.HasSuffix(p, "/revoke"):
@@ -121,6 +123,14 @@ func TestSupportRequestShapes(t *testing.T) {
 	check("Sessions.Delete", c.Sessions.Delete(ctx, "s/1"), req{"DELETE", "/api/v2/sessions/s%2F1", "", ""})
 	check("Sessions.Revoke", c.Sessions.Revoke(ctx, "s/1"), req{"POST", "/api/v2/sessions/s%2F1/revoke", "", ""})
 
+	ids, err := c.Users.Link(ctx, uid, LinkRequest{Provider: "google-oauth2", UserID: "google-oauth2|123"})
+	check("Users.Link", err, req{"POST", wire + "/identities", "", `{"provider":"google-oauth2","user_id":"google-oauth2|123"}`})
+	if err == nil && (len(ids) != 1 || ids[0].UserID != "1") {
+		t.Errorf("Users.Link = %+v", ids)
+	}
+	_, err = c.Users.Unlink(ctx, uid, "google-oauth2", "12/3")
+	check("Users.Unlink", err, req{"DELETE", wire + "/identities/google-oauth2/12%2F3", "", ""})
+
 	link, err := c.Tickets.PasswordChange(ctx, PasswordChangeTicket{ConnectionID: "con_1", Email: "a@example.com", ClientID: "cl_1", TTLSec: 600})
 	check("Tickets.PasswordChange", err, req{"POST", "/api/v2/tickets/password-change", "",
 		`{"connection_id":"con_1","email":"a@example.com","client_id":"cl_1","ttl_sec":600}`})
@@ -147,6 +157,9 @@ func TestSupportInvalidInputNotSent(t *testing.T) {
 		"Sessions.Get empty":      func() error { _, err := c.Sessions.Get(ctx, ""); return err }(),
 		"Sessions.Delete ..":      c.Sessions.Delete(ctx, ".."),
 		"Sessions.Revoke .":       c.Sessions.Revoke(ctx, "."),
+		"Link without secondary":  func() error { _, err := c.Users.Link(ctx, "auth0|1", LinkRequest{Provider: "auth0"}); return err }(),
+		"Unlink prefixed id":      func() error { _, err := c.Users.Unlink(ctx, "auth0|1", "auth0", "auth0|2"); return err }(),
+		"Unlink no provider":      func() error { _, err := c.Users.Unlink(ctx, "auth0|1", "", "2"); return err }(),
 		"GetByIdentifier blank":   func() error { _, err := c.UserBlocks.GetByIdentifier(ctx, " "); return err }(),
 		"DeleteByIdentifier none": c.UserBlocks.DeleteByIdentifier(ctx, ""),
 		"ticket without user": func() error {
@@ -192,6 +205,14 @@ func TestSupportWritePolicy(t *testing.T) {
 		{"DeleteSessions", func(c *Client, ctx context.Context) error { return c.Users.DeleteSessions(ctx, "auth0|1") }, true},
 		{"Sessions.Delete", func(c *Client, ctx context.Context) error { return c.Sessions.Delete(ctx, "sess_1") }, true},
 		{"Sessions.Revoke", func(c *Client, ctx context.Context) error { return c.Sessions.Revoke(ctx, "sess_1") }, false},
+		{"Users.Link", func(c *Client, ctx context.Context) error {
+			_, err := c.Users.Link(ctx, "auth0|1", LinkRequest{Provider: "auth0", UserID: "auth0|2"})
+			return err
+		}, false},
+		{"Users.Unlink", func(c *Client, ctx context.Context) error {
+			_, err := c.Users.Unlink(ctx, "auth0|1", "auth0", "2")
+			return err
+		}, false},
 		{"DeleteAuthenticationMethods", func(c *Client, ctx context.Context) error { return c.Users.DeleteAuthenticationMethods(ctx, "auth0|1") }, true},
 		{"UserBlocks.Delete", func(c *Client, ctx context.Context) error { return c.UserBlocks.Delete(ctx, "auth0|1") }, true},
 	} {
@@ -211,6 +232,8 @@ func TestSupportWritePolicy(t *testing.T) {
 						writeJSON(w, 201, `{"ticket":"https://t.example/u/reset-password?ticket=x#"}`)
 					case strings.Contains(r.URL.Path, "/jobs/"):
 						writeJSON(w, 200, `{"id":"job_1","type":"users_export","status":"pending"}`)
+					case strings.Contains(r.URL.Path, "/identities"):
+						writeJSON(w, 200, `[{"connection":"Username-Password-Authentication","user_id":"1","provider":"auth0","isSocial":false}]`)
 					default:
 						w.WriteHeader(http.StatusNoContent)
 					}

@@ -81,6 +81,8 @@ const (
 	opJobVerification    op = "Jobs.VerificationEmail"
 	opJobExport          op = "Jobs.UsersExport"
 	opJobGet             op = "Jobs.Get"
+	opUserLink           op = "Users.Link"
+	opUserUnlink         op = "Users.Unlink"
 )
 
 // routes maps "METHOD path" (below /api/v2/, with {id} for the first ID segment and {id2} for an
@@ -103,23 +105,25 @@ var routes = map[string]op{
 	"DELETE users/{id}/authentication-methods/{id2}": opUserDelAuthMethod,
 	"GET users/{id}/enrollments":                     opUserEnrollments,
 	"POST users/{id}/multifactor/actions/invalidate-remember-browser": opUserRememberBrowse,
-	"GET users/{id}/sessions":          opUserSessions,
-	"DELETE users/{id}/sessions":       opUserDelSessions,
-	"GET users/{id}/refresh-tokens":    opUserRefreshTokens,
-	"DELETE users/{id}/refresh-tokens": opUserDelRefresh,
-	"GET user-blocks/{id}":             opBlocksGet,
-	"DELETE user-blocks/{id}":          opBlocksDelete,
-	"GET user-blocks":                  opBlocksGetByIdent,
-	"DELETE user-blocks":               opBlocksDelByIdent,
-	"GET roles":                        opRolesList,
-	"GET roles/{id}":                   opRolesGet,
-	"GET logs":                         opLogsList,
-	"GET logs/{id}":                    opLogsGet,
-	"POST tickets/password-change":     opTicketPassword,
-	"POST tickets/email-verification":  opTicketEmail,
-	"POST jobs/verification-email":     opJobVerification,
-	"POST jobs/users-exports":          opJobExport,
-	"GET jobs/{id}":                    opJobGet,
+	"GET users/{id}/sessions":                       opUserSessions,
+	"DELETE users/{id}/sessions":                    opUserDelSessions,
+	"GET users/{id}/refresh-tokens":                 opUserRefreshTokens,
+	"DELETE users/{id}/refresh-tokens":              opUserDelRefresh,
+	"GET user-blocks/{id}":                          opBlocksGet,
+	"DELETE user-blocks/{id}":                       opBlocksDelete,
+	"GET user-blocks":                               opBlocksGetByIdent,
+	"DELETE user-blocks":                            opBlocksDelByIdent,
+	"GET roles":                                     opRolesList,
+	"GET roles/{id}":                                opRolesGet,
+	"GET logs":                                      opLogsList,
+	"GET logs/{id}":                                 opLogsGet,
+	"POST tickets/password-change":                  opTicketPassword,
+	"POST tickets/email-verification":               opTicketEmail,
+	"POST jobs/verification-email":                  opJobVerification,
+	"POST jobs/users-exports":                       opJobExport,
+	"GET jobs/{id}":                                 opJobGet,
+	"POST users/{id}/identities":                    opUserLink,
+	"DELETE users/{id}/identities/{provider}/{id3}": opUserUnlink,
 }
 
 // pathIDs returns the unescaped first ID segment and an authentication method's ID of a recorded
@@ -150,6 +154,9 @@ func classify(method, escapedPath string) (op, bool) {
 	}
 	if len(segs) > 3 && segs[2] == "authentication-methods" {
 		segs[3] = "{id2}"
+	}
+	if len(segs) == 5 && segs[2] == "identities" {
+		segs[3], segs[4] = "{provider}", "{id3}"
 	}
 	o, ok := routes[method+" "+strings.Join(segs, "/")]
 	return o, ok
@@ -273,6 +280,8 @@ func responseTarget(r recorded) any {
 		return new(ticket)
 	case opJobVerification, opJobExport, opJobGet:
 		return new(Job)
+	case opUserLink, opUserUnlink:
+		return new([]Identity)
 	}
 	return nil
 }
@@ -599,6 +608,17 @@ func callRecorded(ctx context.Context, c *Client, r recorded) (any, error) {
 		return c.Jobs.UsersExport(ctx, in)
 	case opJobGet:
 		return c.Jobs.Get(ctx, id)
+	case opUserLink:
+		var in LinkRequest
+		if err := strict(&in); err != nil {
+			return nil, err
+		}
+		return c.Users.Link(ctx, id, in)
+	case opUserUnlink:
+		segs := strings.Split(r.url.EscapedPath(), "/")
+		provider, _ := url.PathUnescape(segs[len(segs)-2])
+		identity, _ := url.PathUnescape(segs[len(segs)-1])
+		return c.Users.Unlink(ctx, id, provider, identity)
 	}
 	return nil, errors.New("unhandled op " + string(r.op))
 }
