@@ -35,12 +35,14 @@ const (
 	ActionPasswordSet = "user.password_set" // a user's password was set by staff
 	// ActionSessionRevoke is one session of a user signed out (authz.RevokeSessions).
 	ActionSessionRevoke = "user.session_revoke"
+	// ActionIdentityUnlink is a linked identity detached from a user (authz.EditProfile).
+	ActionIdentityUnlink = "user.identity_unlink"
 )
 
 // ActionNames lists every action name the trail can hold, sorted, for the audit page's filter.
 func ActionNames() []string {
 	out := []string{ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionsEnd, ActionDenied, ActionExport, ActionUsersExport,
-		ActionEmailChange, ActionPasswordSet, ActionSessionRevoke}
+		ActionEmailChange, ActionPasswordSet, ActionSessionRevoke, ActionIdentityUnlink}
 	for _, a := range authz.Actions() {
 		out = append(out, string(a))
 	}

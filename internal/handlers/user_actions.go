@@ -121,6 +121,13 @@ var actionDefs = map[users.Act]actionDef{
 			return []views.FormField{{Name: "session", Type: "hidden", Value: chosenSession(c, in)}}
 		},
 		labels: map[string]string{"session": "Session", "reason": "Reason or ticket"}, run: runRevokeSession},
+	users.ActUnlink: {path: unlinkPath, heading: "Unlink an identity", submit: "Unlink", danger: true, section: users.SectionRaw,
+		introFor: unlinkIntro,
+		fields: func(_ *handler, c echo.Context, _ *users.Overview, in url.Values) []views.FormField {
+			provider, identity := chosenIdentity(c, in)
+			return []views.FormField{{Name: "provider", Type: "hidden", Value: provider}, {Name: "identity", Type: "hidden", Value: identity}}
+		},
+		labels: map[string]string{"reason": "Reason or ticket"}, run: runUnlink},
 	users.ActRoleRemove: {path: "roles/remove", heading: "Remove roles", submit: "Remove", danger: true, section: users.SectionRoles,
 		introFor: roleRemoveIntro,
 		fields: func(_ *handler, c echo.Context, _ *users.Overview, in url.Values) []views.FormField {
@@ -387,6 +394,40 @@ func runRevoke(h *handler, c echo.Context, id string, in url.Values) (done, erro
 	r, err := h.users.RevokeSessions(c.Request().Context(), id, in.Get("reason"))
 	return done{msg: "revoked", sec: users.SectionSessions,
 		extra: url.Values{"sessions": {strconv.Itoa(r.Sessions)}, "tokens": {strconv.Itoa(r.RefreshTokens)}}}, err
+}
+
+// unlinkPath is the page that detaches a linked identity (?provider=&identity=), linked from the
+// profile's identities.
+const unlinkPath = "identities/unlink"
+
+// chosenIdentity is the identity an unlink page is about: the form's, else the link's.
+func chosenIdentity(c echo.Context, in url.Values) (provider, identity string) {
+	return firstNonEmpty(in.Get("provider"), c.QueryParam("provider")), firstNonEmpty(in.Get("identity"), c.QueryParam("identity"))
+}
+
+// unlinkIntro describes the identity and what unlinking does to it.
+func unlinkIntro(c echo.Context, o *users.Overview, in url.Values) []string {
+	provider, identity := chosenIdentity(c, in)
+	x, err := users.LinkedIdentity(o.User, provider, identity)
+	var p *users.Problem
+	if errors.As(err, &p) {
+		return []string{p.Message}
+	}
+	what := x.Provider + " identity " + x.UserID + " (connection " + orNone(x.Connection) + ")"
+	if email, _ := x.ProfileData["email"].(string); email != "" {
+		what += ", " + email
+	}
+	return []string{
+		"Detaches the " + what + " from this user.",
+		"It becomes a separate user again, " + x.Provider + "|" + x.UserID + ", without this user's metadata, roles or sessions; " +
+			"signing in with it no longer opens this account.",
+	}
+}
+
+func runUnlink(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+	provider, identity := chosenIdentity(c, in)
+	newID, err := h.users.UnlinkIdentity(c.Request().Context(), id, provider, identity, in.Get("reason"))
+	return done{msg: "identity-unlinked", extra: url.Values{"user": {newID}}}, err
 }
 
 // revokeSessionPath is the page that signs one session out (?session=<id>), linked from each row

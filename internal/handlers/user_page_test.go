@@ -418,7 +418,8 @@ func TestUserPageEscapesHostileValues(t *testing.T) {
 	const evil = `<script>alert("x")</script>'"`
 	u := mgmt.User{UserID: "auth0|evil", Email: evil + "@example.com", Name: evil, GivenName: evil, FamilyName: evil, Nickname: evil,
 		Username: evil, PhoneNumber: evil, Picture: `javascript:alert(1)`, LastIP: evil,
-		Identities:   []mgmt.Identity{{Connection: evil, Provider: "auth0", UserID: evil}},
+		Identities: []mgmt.Identity{{Connection: evil, Provider: "auth0", UserID: evil},
+			{Connection: evil, Provider: evil, UserID: evil, ProfileData: map[string]any{"email": evil}}},
 		UserMetadata: map[string]any{evil: evil}, AppMetadata: map[string]any{"k": evil}}
 	env := newEnv(t, false, u)
 	env.api.SetTenantRoles(mgmt.Role{ID: "rol_E", Name: evil, Description: evil})
@@ -430,7 +431,7 @@ func TestUserPageEscapesHostileValues(t *testing.T) {
 	base := "/users/auth0%7Cevil"
 	for _, path := range []string{"", "/roles", "/logs", "/sessions", "/raw", "/profile", "/email", "/password", "/ticket", "/verify",
 		"/block", "/blocks/clear", "/mfa", "/revoke", "/roles/remove?role=rol_E", "/delete",
-		"/sessions/revoke?session=" + url.QueryEscape(evil)} {
+		"/sessions/revoke?session=" + url.QueryEscape(evil), "/identities/unlink?provider=" + url.QueryEscape(evil) + "&identity=" + url.QueryEscape(evil)} {
 		rec := env.get(t, base+path)
 		if rec.Code != http.StatusOK {
 			t.Errorf("%s: status %d", path, rec.Code)
@@ -608,5 +609,71 @@ func TestRemoveSeveralRoles(t *testing.T) {
 	}
 	if rec := env.post(t, janeURL+"/roles/remove", url.Values{}); rec.Code != http.StatusUnprocessableEntity {
 		t.Errorf("POST without roles: status %d", rec.Code)
+	}
+}
+
+// The profile offers Unlink for linked identities only; the confirmation page names the identity
+// and what happens to it; the POST detaches it and the profile says which user it became.
+func TestUnlinkIdentityPages(t *testing.T) {
+	env := pageEnv(t)
+	u, _ := env.api.User("auth0|abc")
+	u.Identities = append(u.Identities, mgmt.Identity{Connection: "google-oauth2", Provider: "google-oauth2", UserID: "g1", IsSocial: true,
+		ProfileData: map[string]any{"email": "jane@gmail.example"}})
+	env.api.Put(u)
+
+	p := parse(t, env.get(t, janeURL))
+	links := p.all(func(n *html.Node) bool { v, _ := attr(n, "data-testid"); return v == "unlink-identity" })
+	if len(links) != 1 {
+		t.Fatalf("%d unlink links, want one (the linked identity only)", len(links))
+	}
+	href, _ := attr(links[0], "href")
+	if href != janeURL+"/identities/unlink?identity=g1&provider=google-oauth2" {
+		t.Errorf("unlink link = %q", href)
+	}
+	confirm := parse(t, env.get(t, href))
+	var intro string
+	for _, n := range confirm.all(func(n *html.Node) bool { v, _ := attr(n, "data-testid"); return v == "intro" }) {
+		intro += text(n) + " "
+	}
+	for _, want := range []string{"google-oauth2 identity g1", "jane@gmail.example", "separate user again, google-oauth2|g1"} {
+		if !strings.Contains(intro, want) {
+			t.Errorf("intro lacks %q: %q", want, intro)
+		}
+	}
+
+	// The account's own identity cannot be unlinked, even by a forged form.
+	rec := env.post(t, janeURL+"/identities/unlink", url.Values{"provider": {"auth0"}, "identity": {"abc"}})
+	if rec.Code != http.StatusBadRequest || parse(t, rec).textOf("data-testid", "alert") != users.MsgPrimaryIdentity {
+		t.Errorf("unlinking the primary identity: status %d", rec.Code)
+	}
+
+	rec = env.post(t, janeURL+"/identities/unlink", url.Values{"provider": {"google-oauth2"}, "identity": {"g1"}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != janeURL+"?msg=identity-unlinked&user=google-oauth2%7Cg1" {
+		t.Fatalf("status %d, Location %q: %s", rec.Code, rec.Header().Get("Location"), rec.Body)
+	}
+	p = parse(t, env.get(t, rec.Header().Get("Location")))
+	if got := p.textOf("data-testid", "flash"); got != "Identity unlinked: it is now a separate user, google-oauth2|g1." {
+		t.Errorf("flash = %q", got)
+	}
+	if p.has("data-testid", "unlink-identity") {
+		t.Error("the unlinked identity is still listed")
+	}
+	if n := len(env.api.CallsTo("UnlinkIdentity")); n != 1 {
+		t.Errorf("%d unlinks sent, want 1", n)
+	}
+
+	// Without update:users the link becomes the reason.
+	u.Identities = append(u.Identities[:1], mgmt.Identity{Connection: "github", Provider: "github", UserID: "7", IsSocial: true})
+	env.api.Put(u)
+	var granted []string
+	for _, s := range userstest.AllScopes() {
+		if s != "update:users" {
+			granted = append(granted, s)
+		}
+	}
+	env.api.SetScopes(granted...)
+	p = parse(t, env.get(t, janeURL))
+	if p.has("data-testid", "unlink-identity") || p.textOf("data-testid", "unlink-identity-why") != "The service account lacks update:users." {
+		t.Error("unlink offered without update:users, or no reason given")
 	}
 }

@@ -33,6 +33,7 @@ type UserPage interface {
 	ResetMFA(ctx context.Context, id string, f users.MFAReset) (users.MFAResetResult, error)
 	RevokeSessions(ctx context.Context, id, reason string) (users.Revoked, error)
 	RevokeSession(ctx context.Context, id, sessionID, reason string) error
+	UnlinkIdentity(ctx context.Context, id, provider, identityUserID, reason string) (string, error)
 	AssignRoles(ctx context.Context, id string, roleIDs []string, reason string) error
 	RemoveRoles(ctx context.Context, id string, roleIDs []string, reason string) error
 	DeleteUser(ctx context.Context, id, confirm, reason string) error
@@ -184,6 +185,17 @@ func (h *handler) profileSection(c echo.Context, o *users.Overview) views.Profil
 		views.Field{Label: "Phone verified", Value: yesNo(u.PhoneVerified)},
 		views.Field{Label: "Last password reset", Value: formatTime(u.LastPasswordReset, "never")},
 	)
+	if len(p.Detail.Identities) > 1 && allowed(c, users.ActUnlink.Permission()) {
+		for i := range p.Detail.Identities[1:] {
+			x := &p.Detail.Identities[i+1]
+			if m := o.Missing[users.ActUnlink]; m != "" {
+				x.UnlinkDisabled = users.MsgLacksScope(m)
+				continue
+			}
+			x.UnlinkURL = userURL(u.UserID) + "/" + unlinkPath + "?" +
+				url.Values{"provider": {x.Provider}, "identity": {x.UserID}}.Encode()
+		}
+	}
 	p.Detail.CanEditMetadata = allowed(c, authz.EditMetadata)
 	p.Detail.Audit = h.userAudit(c, u.UserID)
 	for _, b := range o.Blocks {
@@ -345,6 +357,11 @@ func userPageFlash(q url.Values) (flash, warning string) {
 		flash = "Role removed."
 		if n("n") > 1 {
 			flash = strconv.Itoa(n("n")) + " roles removed."
+		}
+	case "identity-unlinked":
+		flash = "Identity unlinked: it is now a separate user."
+		if id := q.Get("user"); id != "" {
+			flash = "Identity unlinked: it is now a separate user, " + id + "."
 		}
 	case "session-revoked":
 		flash = "Session signed out; the refresh tokens bound to it were revoked."

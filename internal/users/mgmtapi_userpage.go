@@ -100,6 +100,10 @@ func (a mgmtAPI) RevokeSession(ctx context.Context, sessionID string) error {
 	return a.c.Sessions.Revoke(ctx, sessionID)
 }
 
+func (a mgmtAPI) UnlinkIdentity(ctx context.Context, id, provider, identityUserID string) ([]mgmt.Identity, error) {
+	return a.c.Users.Unlink(ctx, id, provider, identityUserID)
+}
+
 func (a mgmtAPI) PasswordChangeTicket(ctx context.Context, t mgmt.PasswordChangeTicket) (string, error) {
 	return a.c.Tickets.PasswordChange(ctx, t)
 }

@@ -35,6 +35,8 @@ type UserPageAPI interface {
 	// bound to it.
 	Session(ctx context.Context, sessionID string) (*mgmt.Session, error)
 	RevokeSession(ctx context.Context, sessionID string) error
+	// UnlinkIdentity detaches a linked identity, which becomes a user of its own again.
+	UnlinkIdentity(ctx context.Context, id, provider, identityUserID string) ([]mgmt.Identity, error)
 	PasswordChangeTicket(ctx context.Context, t mgmt.PasswordChangeTicket) (string, error)
 	VerificationEmail(ctx context.Context, j mgmt.VerificationEmailJob) (*mgmt.Job, error)
 	// Scopes lists the scopes granted to the service account (mgmt.Client.Scopes): no Management
@@ -61,9 +63,11 @@ const (
 	ActRevoke      Act = "revoke"       // revoke sessions and refresh tokens
 	// ActRevokeSession signs one session out (and revokes the refresh tokens bound to it).
 	ActRevokeSession Act = "revoke-session"
-	ActRoleAssign    Act = "role-assign"
-	ActRoleRemove    Act = "role-remove"
-	ActDelete        Act = "delete"
+	// ActUnlink detaches a linked identity from the user.
+	ActUnlink     Act = "unlink"
+	ActRoleAssign Act = "role-assign"
+	ActRoleRemove Act = "role-remove"
+	ActDelete     Act = "delete"
 )
 
 // Audit action names besides authz.Action values: an email change and a password set are profile
@@ -74,6 +78,8 @@ const (
 	ActionPasswordSet authz.Action = auditlog.ActionPasswordSet
 	// ActionSessionRevoke names the revocation of one session (authz.RevokeSessions permits it).
 	ActionSessionRevoke authz.Action = auditlog.ActionSessionRevoke
+	// ActionIdentityUnlink names detaching a linked identity (authz.EditProfile permits it).
+	ActionIdentityUnlink authz.Action = auditlog.ActionIdentityUnlink
 )
 
 // actSpec is one act's audit name, role permission and scope requirement: every entry of scopes
@@ -98,6 +104,7 @@ var acts = map[Act]actSpec{
 	ActRevoke:      {authz.RevokeSessions, authz.RevokeSessions, [][]string{{"delete:sessions"}, {"delete:refresh_tokens"}}},
 	ActRevokeSession: {ActionSessionRevoke, authz.RevokeSessions,
 		[][]string{{"read:sessions"}, {"delete:sessions"}, {"delete:refresh_tokens"}}},
+	ActUnlink:     {ActionIdentityUnlink, authz.EditProfile, [][]string{{"update:users"}}},
 	ActRoleAssign: {authz.AssignRoles, authz.AssignRoles, [][]string{{"update:users", "create:role_members"}}},
 	ActRoleRemove: {authz.AssignRoles, authz.AssignRoles, [][]string{{"update:users", "delete:role_members"}}},
 	ActDelete:     {authz.DeleteUser, authz.DeleteUser, [][]string{{"delete:users"}}},

@@ -30,6 +30,10 @@ type Identity struct {
 	Provider   string
 	UserID     string
 	Social     bool
+	// UnlinkURL is the page that detaches this linked identity ("" for the account's own identity,
+	// or when the role may not); UnlinkDisabled says why the service account cannot.
+	UnlinkURL      string
+	UnlinkDisabled string
 }
 
 // Field is one labelled value of the profile.

@@ -472,3 +472,33 @@ func (a *API) Scopes(context.Context) ([]string, error) {
 	}
 	return slices.Clone(a.page.scopes), nil
 }
+
+// UnlinkIdentity detaches the identity from the user as Auth0 does: it leaves the user's identities
+// and becomes a user of its own ("<provider>|<user_id>", profile from its profileData). An unknown
+// user or identity is a 404 *mgmt.Error, the first identity a 400.
+func (a *API) UnlinkIdentity(ctx context.Context, id, provider, identityUserID string) ([]mgmt.Identity, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.record(Call{Method: "UnlinkIdentity", ID: id, Params: provider + "/" + identityUserID, CorrelationID: mgmt.CorrelationID(ctx)}); err != nil {
+		return nil, err
+	}
+	u, ok := a.users[id]
+	if !ok {
+		return nil, notFound()
+	}
+	i := slices.IndexFunc(u.Identities, func(x mgmt.Identity) bool { return x.Provider == provider && x.UserID == identityUserID })
+	switch {
+	case i < 0:
+		return nil, &mgmt.Error{StatusCode: 404, Err: "Not Found", Message: "The identity does not exist."}
+	case i == 0:
+		return nil, &mgmt.Error{StatusCode: 400, Err: "Bad Request", Message: "Main identity cannot be removed."}
+	}
+	x := u.Identities[i]
+	u.Identities = slices.Delete(slices.Clone(u.Identities), i, i+1)
+	email, _ := x.ProfileData["email"].(string)
+	nu := &mgmt.User{UserID: provider + "|" + identityUserID, Email: email,
+		Identities: []mgmt.Identity{{Connection: x.Connection, Provider: provider, UserID: identityUserID, IsSocial: x.IsSocial}}}
+	a.users[nu.UserID] = nu
+	a.order = append(a.order, nu.UserID)
+	return slices.Clone(u.Identities), nil
+}
