@@ -33,6 +33,10 @@ import (
 //   - TestTicketManager_ChangePassword, _VerifyEmail; TestJobManager_VerifyEmail, _ExportUsers (the
 //     tenant's database connection is given the recorded connection's options first, so the GET
 //     /connections in that cassette has the recorded shape).
+//   - TestUserManager_Unlink (account linking, identities.go): the two POST /users, the GET
+//     /connections (recorded options adopted as above; its connection id is mapped to the tenant's
+//     and sent back as the link's connection_id), the link POST with the full "auth0|…" user_id,
+//     the unlink DELETE, and the DELETE of both users (the unlinked one exists again).
 //
 // Skipped, with the reason:
 //   - POST and DELETE /api/v2/resource-servers in TestUserManager_Permissions: the tenant has no
@@ -42,8 +46,8 @@ import (
 //   - TestJobManager_ImportUsers and TestJobManager_ReadErrors: POST /jobs/users-imports (multipart
 //     import) is not implemented, and their later interactions (GET /jobs/{id}, /jobs/{id}/errors,
 //     /users-by-email) depend on the imported user.
-//   - TestUserManager_Organizations, _Unlink, _RegenerateRecoveryCode: organizations, identity
-//     linking and recovery codes are not implemented.
+//   - TestUserManager_Organizations, _RegenerateRecoveryCode: organizations and recovery codes are
+//     not implemented.
 
 type replaySetup func(t *testing.T, e *env, cas cassette, ids map[string]string)
 
@@ -86,6 +90,7 @@ func TestReplaySupportRecordings(t *testing.T) {
 		{file: "TestTicketManager_VerifyEmail.yaml", replays: 3},
 		{file: "TestJobManager_VerifyEmail.yaml", replays: 4},
 		{file: "TestJobManager_ExportUsers.yaml", setup: adoptRecordedConnection, replays: 4},
+		{file: "TestUserManager_Unlink.yaml", setup: adoptRecordedConnection, replays: 7},
 	}
 	total := 0
 	for _, c := range cases {
@@ -97,8 +102,8 @@ func TestReplaySupportRecordings(t *testing.T) {
 			total += n
 		})
 	}
-	if total != 108 {
-		t.Errorf("%d interactions replayed in all, want 108", total)
+	if total != 115 {
+		t.Errorf("%d interactions replayed in all, want 115", total)
 	}
 }
 

@@ -326,6 +326,8 @@ var apiDescriptions = map[string]string{
 	"POST /api/v2/users":                                                      "Create a User",
 	"PATCH /api/v2/users/{id}":                                                "Update a User",
 	"DELETE /api/v2/users/{id}":                                               "Delete a User",
+	"POST /api/v2/users/{id}/identities":                                      "Link a User Account",
+	"DELETE /api/v2/users/{id}/identities/{provider}/{user_id}":               "Unlink a User Identity",
 	"POST /api/v2/roles":                                                      "Create a role",
 	"PATCH /api/v2/roles/{id}":                                                "Update a role",
 	"DELETE /api/v2/roles/{id}":                                               "Delete a role",

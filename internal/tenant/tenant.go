@@ -204,6 +204,9 @@ func (t *Tenant) routes() http.Handler {
 	mux.Handle("PATCH /api/v2/users/{id}", t.api(t.patchUser, "update:users", "update:users_app_metadata", "update:current_user_metadata"))
 	mux.Handle("DELETE /api/v2/users/{id}", t.api(t.deleteUser, "delete:users", "delete:current_user"))
 	mux.Handle("GET /api/v2/users-by-email", t.api(t.usersByEmail, "read:users"))
+	// Account linking (identities.go); update:current_user_identities only for the caller's own user.
+	mux.Handle("POST /api/v2/users/{id}/identities", t.api(t.linkIdentity, "update:users", "update:current_user_identities"))
+	mux.Handle("DELETE /api/v2/users/{id}/identities/{provider}/{user_id}", t.api(t.unlinkIdentity, "update:users", "update:current_user_identities"))
 	mux.Handle("GET /api/v2/connections", t.api(t.listConnections, "read:connections"))
 	mux.Handle("GET /api/v2/connections/{id}", t.api(t.getConnection, "read:connections"))
 	t.registerSupportRoutes(mux) // roles, logs, blocks, MFA, sessions, tickets, jobs, clients (support.go)

@@ -23,11 +23,75 @@ func auth0TimePtr(t *time.Time) string {
 	return auth0Time(*t)
 }
 
+// identityJSON is one element of a user's identities. ProfileData is what the identity's account
+// says about the user: a user object leaves it out of its primary identity and shows it on each linked
+// one, and the link and unlink answers show it on every identity (recorded in
+// TestUserManager_Unlink; identities.go).
 type identityJSON struct {
-	Connection string `json:"connection"`
-	UserID     string `json:"user_id"`
-	Provider   string `json:"provider"`
-	IsSocial   bool   `json:"isSocial"`
+	ProfileData *profileJSON `json:"profileData,omitempty"`
+	Connection  string       `json:"connection"`
+	UserID      string       `json:"user_id"`
+	Provider    string       `json:"provider"`
+	IsSocial    bool         `json:"isSocial"`
+}
+
+// profileJSON is an identity's profileData, in the recorded key order; unset attributes are omitted.
+type profileJSON struct {
+	Email         string `json:"email,omitempty"`
+	Name          string `json:"name,omitempty"`
+	GivenName     string `json:"given_name,omitempty"`
+	FamilyName    string `json:"family_name,omitempty"`
+	Username      string `json:"username,omitempty"`
+	Nickname      string `json:"nickname,omitempty"`
+	Picture       string `json:"picture,omitempty"`
+	PhoneNumber   string `json:"phone_number,omitempty"`
+	PhoneVerified *bool  `json:"phone_verified,omitempty"`
+	EmailVerified *bool  `json:"email_verified,omitempty"`
+}
+
+// toProfileJSON is the profileData of an account with profile p. name, nickname and picture are left
+// out when they are the values the tenant fills in for an account that did not set them
+// (applyProfileDefaults). The recording shows no "name" for a user created without one, whose name
+// is its email [R REC:TestUserManager_Unlink.yaml]; reading that as "profileData keeps only what the
+// account set", and leaving default nicknames and pictures out the same way, is [I].
+func toProfileJSON(p store.Profile) *profileJSON {
+	defaults := store.User{Email: p.Email, Username: p.Username, PhoneNumber: p.PhoneNumber, Nickname: p.Nickname}
+	applyProfileDefaults(&defaults)
+	j := &profileJSON{Email: p.Email, GivenName: p.GivenName, FamilyName: p.FamilyName, Username: p.Username,
+		PhoneNumber: p.PhoneNumber, PhoneVerified: p.PhoneVerified}
+	if p.Name != defaults.Name {
+		j.Name = p.Name
+	}
+	// The default nickname is derived from the email, the default picture from the email and the
+	// nickname the account has.
+	if local, _, _ := strings.Cut(p.Email, "@"); p.Nickname != firstNonEmpty(local, p.Username, p.PhoneNumber) {
+		j.Nickname = p.Nickname
+	}
+	if p.Picture != defaults.Picture {
+		j.Picture = p.Picture
+	}
+	if p.Email != "" { // as on the user object: email_verified accompanies an email
+		v := p.EmailVerified
+		j.EmailVerified = &v
+	}
+	return j
+}
+
+// userIdentities is u's identities array: its own identity, then its linked ones (with profileData).
+// withProfiles adds profileData to its own identity too, as the link and unlink answers do.
+func userIdentities(u store.User, withProfiles bool) []identityJSON {
+	_, idpID, _ := strings.Cut(u.ID, "|")
+	ids := make([]identityJSON, 0, 1+len(u.Linked))
+	own := identityJSON{Connection: u.Connection, UserID: idpID, Provider: u.Provider, IsSocial: u.IsSocial}
+	if withProfiles {
+		own.ProfileData = toProfileJSON(store.ProfileOf(u))
+	}
+	ids = append(ids, own)
+	for _, li := range u.Linked {
+		ids = append(ids, identityJSON{ProfileData: toProfileJSON(li.Profile), Connection: li.Connection,
+			UserID: li.UserID, Provider: li.Provider, IsSocial: li.IsSocial})
+	}
+	return ids
 }
 
 // userJSON is the Management API user object (contract §3.7). Unset attributes are omitted, as in
@@ -57,11 +121,10 @@ type userJSON struct {
 }
 
 func toUserJSON(u store.User) userJSON {
-	_, idpID, _ := strings.Cut(u.ID, "|")
 	j := userJSON{
 		AppMetadata: u.AppMetadata, Blocked: u.Blocked, CreatedAt: auth0Time(u.CreatedAt),
 		Email: u.Email, FamilyName: u.FamilyName, GivenName: u.GivenName,
-		Identities:        []identityJSON{{Connection: u.Connection, UserID: idpID, Provider: u.Provider, IsSocial: u.IsSocial}},
+		Identities:        userIdentities(u, false),
 		LastIP:            u.LastIP,
 		LastLogin:         auth0TimePtr(u.LastLogin),
 		LastPasswordReset: auth0TimePtr(u.LastPasswordReset),

@@ -49,6 +49,12 @@ type User struct {
 	LastIP            string
 	LoginsCount       int
 	LastPasswordReset *time.Time
+
+	// Linked are the identities of other accounts linked into this one (Auth0 account linking, see
+	// LinkStore), in the order they were linked; nil when there are none. Every read fills it
+	// (GetUser, UpdateUser, ListUsers, UsersByEmail, RoleMembers); CreateUser, CreateUsers and
+	// UpdateUser ignore it: only LinkUser and UnlinkIdentity change it.
+	Linked []LinkedIdentity
 }
 
 // Query selects users. Expr nil matches everyone.
@@ -226,4 +232,5 @@ type Store interface {
 	Close() error
 
 	SupportStore
+	LinkStore // account linking (identities.go)
 }

@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Settings", testSettings},
 	}
 	tests = append(tests, supportTests()...) // support.go
+	tests = append(tests, linkTests()...)    // identities.go
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t))

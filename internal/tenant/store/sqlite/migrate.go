@@ -121,6 +121,7 @@ var migrations = []migration{
 	},
 	supportMigration,   // version 2, support_schema.go
 	userCountMigration, // version 3, count_schema.go
+	linkMigration,      // version 4, identities.go
 }
 
 // migrate applies, in one write transaction, every step of migrations newer than the recorded version.

@@ -136,8 +136,9 @@ func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return fn(tx)
 }
 
-// mapErr turns unique-key violations into store.ErrAlreadyExists and missing foreign keys into
-// store.ErrNotFound, keeping SQLite's message (it names the columns, never values) as detail.
+// mapErr turns unique-key violations (and a key a linked identity holds) into store.ErrAlreadyExists
+// and missing foreign keys into store.ErrNotFound, keeping SQLite's message (it names the columns, never
+// values) as detail.
 func mapErr(op string, err error) error {
 	if err == nil {
 		return nil
@@ -149,6 +150,10 @@ func mapErr(op string, err error) error {
 			return fmt.Errorf("%s: %w (%s)", op, store.ErrAlreadyExists, constraintDetail(se))
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 			return fmt.Errorf("%s: %w (referenced record missing)", op, store.ErrNotFound)
+		case sqlite3.SQLITE_CONSTRAINT_TRIGGER:
+			if strings.Contains(se.Error(), linkedKeyTaken) { // identities.go: a key a linked identity holds
+				return fmt.Errorf("%s: %w (%s)", op, store.ErrAlreadyExists, constraintDetail(se))
+			}
 		}
 	}
 	return fmt.Errorf("%s: %w", op, err)

@@ -197,8 +197,10 @@ func (s *Store) RoleMembers(ctx context.Context, roleID string, q store.RoleMemb
 		if err != nil {
 			return fmt.Errorf("sqlite: role members: %w", err)
 		}
-		users, err = collectUsers(rows)
-		return err
+		if users, err = collectUsers(rows); err != nil {
+			return err
+		}
+		return attachLinked(ctx, tx, users)
 	})
 	if err != nil {
 		return nil, 0, err

@@ -101,10 +101,14 @@ func (s *Store) CreateUsers(ctx context.Context, us []store.User) error {
 	return nil
 }
 
-// GetUser implements store.Store.
+// GetUser implements store.Store. The user and its linked identities are read in one snapshot.
 func (s *Store) GetUser(ctx context.Context, id string) (store.User, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id)
-	u, err := scanUser(row)
+	var u store.User
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = readUser(ctx, tx, id)
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.User{}, fmt.Errorf("user %q: %w", id, store.ErrNotFound)
 	}
@@ -116,7 +120,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (store.User, error) {
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(old store.User) (store.User, error)) (store.User, error) {
 	var out store.User
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		old, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+		old, err := readUser(ctx, tx, id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("user %q: %w", id, store.ErrNotFound)
 		}
@@ -136,7 +140,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(old store.Use
 			return mapErr(fmt.Sprintf("update user %q", id), err)
 		}
 		// Return what a later GetUser returns (timestamps truncated to milliseconds, UTC).
-		out, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+		out, err = readUser(ctx, tx, id)
 		return err
 	})
 	if err != nil {
@@ -167,11 +171,18 @@ func (s *Store) UsersByEmail(ctx context.Context, email string) ([]store.User, e
 	if email == "" {
 		return nil, nil
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE email = ? ORDER BY id`, email)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: users by email: %w", err)
-	}
-	return collectUsers(rows)
+	var users []store.User
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE email = ? ORDER BY id`, email)
+		if err != nil {
+			return fmt.Errorf("sqlite: users by email: %w", err)
+		}
+		if users, err = collectUsers(rows); err != nil {
+			return err
+		}
+		return attachLinked(ctx, tx, users)
+	})
+	return users, err
 }
 
 // ListUsers implements store.Store. The page and the total are read in one transaction, so they agree.
@@ -231,7 +242,7 @@ func (s *Store) ListUsers(ctx context.Context, q store.Query) ([]store.User, int
 			if ok {
 				s.probes.hit.Add(1)
 				users = found
-				return nil
+				return attachLinked(ctx, tx, users)
 			}
 			if tried {
 				s.probes.miss.Add(1)
@@ -243,7 +254,10 @@ func (s *Store) ListUsers(ctx context.Context, q store.Query) ([]store.User, int
 		}
 		users, err = pageUsers(ctx, tx, `SELECT rowid FROM users WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
 			order, append(append([]any(nil), b.args...), limit, q.Offset))
-		return err
+		if err != nil {
+			return err
+		}
+		return attachLinked(ctx, tx, users) // one query for the whole page
 	})
 	if err != nil {
 		return nil, 0, err
