@@ -241,6 +241,24 @@ func TestBrowserAccessibilityUserPage(t *testing.T) {
 		t.Fatalf("the customer's sessions: %v %v; want the seeded one", sessions, err)
 	}
 	e.visit("sign out one session confirmation", page+"/sessions/revoke?session="+url.QueryEscape(sessions[0].ID), "#submit-revoke-session")
+	// A second customer linked into this one: the profile offers Unlink, with its confirmation.
+	l, err := e.api.Users.List(t.Context(), mgmt.ListUsersParams{Q: `identities.connection:"Username-Password-Authentication"`, PerPage: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var other mgmt.User
+	for _, u := range l.Users {
+		if u.UserID != cust.UserID {
+			other = u
+			break
+		}
+	}
+	if _, err := e.api.Users.Link(t.Context(), cust.UserID, mgmt.LinkRequest{Provider: "auth0", UserID: other.UserID}); err != nil {
+		t.Fatalf("link a second customer: %v", err)
+	}
+	e.visit("profile with a linked identity", page, `[data-testid="unlink-identity"]`)
+	e.visit("unlink confirmation", page+"/identities/unlink?provider=auth0&identity="+url.QueryEscape(strings.TrimPrefix(other.UserID, "auth0|")),
+		"#submit-unlink")
 	e.visit("removal confirmation of two roles", page+"/roles/remove?role="+url.QueryEscape(role)+"&role="+url.QueryEscape(role2),
 		"#submit-role-remove")
 }

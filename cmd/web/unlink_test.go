@@ -1,0 +1,58 @@
+package main
+
+import (
+	"html"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/userdesk/userdesk/internal/audit"
+	"github.com/userdesk/userdesk/internal/mgmt"
+)
+
+// TestUnlinkIdentityEndToEnd: two customers of the embedded tenant are linked through the
+// Management API; on the wired app a staff member follows the linked identity's Unlink link,
+// confirms, and the tenant again has two separate users, while the trail records who did it.
+func TestUnlinkIdentityEndToEnd(t *testing.T) {
+	app, _ := startTestApp(t, nil)
+	c := mgmtFor(t, app)
+	l, err := c.Users.List(t.Context(), mgmt.ListUsersParams{Q: `identities.connection:"Username-Password-Authentication"`, PerPage: 2})
+	if err != nil || len(l.Users) < 2 {
+		t.Fatalf("two seeded customers: %v %v", l, err)
+	}
+	primary, secondary := l.Users[0], l.Users[1]
+	secondaryID := strings.TrimPrefix(secondary.UserID, "auth0|")
+	if _, err := c.Users.Link(t.Context(), primary.UserID, mgmt.LinkRequest{Provider: "auth0", UserID: secondary.UserID}); err != nil {
+		t.Fatalf("Link: %v", err)
+	}
+
+	s := newSession(t, app)
+	s.signIn(app.DemoEmail, demoPassword)
+	esc := url.PathEscape(primary.UserID)
+	_, profile := s.get("/users/" + esc)
+	m := regexp.MustCompile(`href="([^"]*/identities/unlink\?[^"]*)" data-testid="unlink-identity"`).FindStringSubmatch(profile)
+	if m == nil {
+		t.Fatalf("no unlink link on the profile:\n%s", profile)
+	}
+	_, confirm := s.get(html.UnescapeString(m[1]))
+	if !strings.Contains(confirm, secondary.Email) || !strings.Contains(confirm, "auth0 identity "+secondaryID) {
+		t.Fatalf("confirmation page does not name the identity:\n%s", confirm)
+	}
+	resp, body := s.post("/users/"+esc+"/identities/unlink", url.Values{"provider": {"auth0"}, "identity": {secondaryID}, "reason": {"INC-9"}})
+	if resp.StatusCode != 200 || !strings.Contains(body, "Identity unlinked: it is now a separate user, "+secondary.UserID+".") {
+		t.Fatalf("after unlinking: %d %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	got, err := c.Users.Get(t.Context(), primary.UserID)
+	if err != nil || len(got.Identities) != 1 {
+		t.Errorf("primary after unlink = %+v, %v; want its own identity only", got, err)
+	}
+	if back, err := c.Users.Get(t.Context(), secondary.UserID); err != nil || back.Email != secondary.Email {
+		t.Errorf("the unlinked identity is not a user again: %+v, %v", back, err)
+	}
+	es, _, err := app.audit.Query(t.Context(), audit.Filter{Action: "user.identity_unlink"})
+	if err != nil || len(es) != 1 || es[0].TargetUserID != primary.UserID || es[0].Reason != "INC-9" ||
+		es[0].Outcome != audit.OutcomeSuccess || es[0].UpstreamStatus != 200 {
+		t.Errorf("audit = %+v %v", es, err)
+	}
+}
