@@ -253,6 +253,7 @@ func TestBrowserAccessibilityUserPage(t *testing.T) {
 			break
 		}
 	}
+	e.visit("link another account form", page+"/identities/link", "#submit-link")
 	if _, err := e.api.Users.Link(t.Context(), cust.UserID, mgmt.LinkRequest{Provider: "auth0", UserID: other.UserID}); err != nil {
 		t.Fatalf("link a second customer: %v", err)
 	}

@@ -37,12 +37,14 @@ const (
 	ActionSessionRevoke = "user.session_revoke"
 	// ActionIdentityUnlink is a linked identity detached from a user (authz.EditProfile).
 	ActionIdentityUnlink = "user.identity_unlink"
+	// ActionIdentityLink is another account linked into a user as one of its identities.
+	ActionIdentityLink = "user.identity_link"
 )
 
 // ActionNames lists every action name the trail can hold, sorted, for the audit page's filter.
 func ActionNames() []string {
 	out := []string{ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionsEnd, ActionDenied, ActionExport, ActionUsersExport,
-		ActionEmailChange, ActionPasswordSet, ActionSessionRevoke, ActionIdentityUnlink}
+		ActionEmailChange, ActionPasswordSet, ActionSessionRevoke, ActionIdentityUnlink, ActionIdentityLink}
 	for _, a := range authz.Actions() {
 		out = append(out, string(a))
 	}

@@ -121,6 +121,24 @@ var actionDefs = map[users.Act]actionDef{
 			return []views.FormField{{Name: "session", Type: "hidden", Value: chosenSession(c, in)}}
 		},
 		labels: map[string]string{"session": "Session", "reason": "Reason or ticket"}, run: runRevokeSession},
+	users.ActLink: {path: "identities/link", heading: "Link another account", submit: "Link", danger: true, section: users.SectionRaw,
+		intro: func(o *users.Overview) []string {
+			return []string{
+				"Makes another account one of this user's identities: signing in with it then opens this user (" +
+					firstNonEmpty(o.User.Email, o.User.UserID) + ").",
+				"The other account stops being a user of its own: its metadata, roles, sessions and MFA enrolments are deleted. " +
+					"Its profile is kept with the identity, and unlinking it later makes it a separate user again, without them.",
+			}
+		},
+		fields: func(_ *handler, _ echo.Context, _ *users.Overview, in url.Values) []views.FormField {
+			return []views.FormField{
+				{Name: "other", Label: "The other account: its user id or email address", Type: "text", Value: in.Get("other"),
+					Hint: "An email address that several users have is not enough: use the user id (auth0|…, google-oauth2|…)."},
+				{Name: "confirm", Label: "I understand that the other account's metadata, roles, sessions and MFA enrolments are deleted",
+					Type: "checkbox", Checked: in.Get("confirm") == "true"},
+			}
+		},
+		labels: map[string]string{"other": "The other account", "confirm": "Confirmation", "reason": "Reason or ticket"}, run: runLink},
 	users.ActUnlink: {path: unlinkPath, heading: "Unlink an identity", submit: "Unlink", danger: true, section: users.SectionRaw,
 		introFor: unlinkIntro,
 		fields: func(_ *handler, c echo.Context, _ *users.Overview, in url.Values) []views.FormField {
@@ -422,6 +440,12 @@ func unlinkIntro(c echo.Context, o *users.Overview, in url.Values) []string {
 		"It becomes a separate user again, " + x.Provider + "|" + x.UserID + ", without this user's metadata, roles or sessions; " +
 			"signing in with it no longer opens this account.",
 	}
+}
+
+func runLink(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+	linked, err := h.users.LinkAccount(c.Request().Context(), id,
+		users.LinkForm{Other: in.Get("other"), Confirmed: in.Get("confirm") == "true", Reason: in.Get("reason")})
+	return done{msg: "identity-linked", extra: url.Values{"user": {linked}}}, err
 }
 
 func runUnlink(h *handler, c echo.Context, id string, in url.Values) (done, error) {

@@ -677,3 +677,39 @@ func TestUnlinkIdentityPages(t *testing.T) {
 		t.Error("unlink offered without update:users, or no reason given")
 	}
 }
+
+// Linking another account: a form with the account and a confirmation; mistakes come back next to
+// their fields with the input kept; a link lands on the profile, which lists the new identity.
+func TestLinkAccountPages(t *testing.T) {
+	env := pageEnv(t)
+	env.api.Put(mgmt.User{UserID: "auth0|bob", Email: "bob@example.com",
+		Identities: []mgmt.Identity{{Connection: "Username-Password-Authentication", Provider: "auth0", UserID: "bob"}}})
+	if href := parse(t, env.get(t, janeURL)).href("id", "action-link"); href != janeURL+"/identities/link" {
+		t.Errorf("action bar link = %q", href)
+	}
+	form := parse(t, env.get(t, janeURL+"/identities/link"))
+	if !form.has("id", "other") || !form.has("id", "confirm") {
+		t.Fatal("the form lacks the account or the confirmation")
+	}
+
+	rec := env.post(t, janeURL+"/identities/link", url.Values{"other": {"bob@example.com"}})
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("unconfirmed: status %d", rec.Code)
+	}
+	p := parse(t, rec)
+	if p.textOf("data-testid", "error-confirm") != users.MsgLinkConfirm || p.value("other") != "bob@example.com" {
+		t.Errorf("unconfirmed: confirm error %q, other kept %q", p.textOf("data-testid", "error-confirm"), p.value("other"))
+	}
+
+	rec = env.post(t, janeURL+"/identities/link", url.Values{"other": {"bob@example.com"}, "confirm": {"true"}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != janeURL+"?msg=identity-linked&user=auth0%7Cbob" {
+		t.Fatalf("status %d, Location %q: %s", rec.Code, rec.Header().Get("Location"), rec.Body)
+	}
+	p = parse(t, env.get(t, rec.Header().Get("Location")))
+	if got := p.textOf("data-testid", "flash"); got != "Account auth0|bob linked: it is now one of this user's identities." {
+		t.Errorf("flash = %q", got)
+	}
+	if !p.has("data-testid", "unlink-identity") {
+		t.Error("the linked identity is not listed with its Unlink link")
+	}
+}

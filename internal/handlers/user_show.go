@@ -34,6 +34,7 @@ type UserPage interface {
 	RevokeSessions(ctx context.Context, id, reason string) (users.Revoked, error)
 	RevokeSession(ctx context.Context, id, sessionID, reason string) error
 	UnlinkIdentity(ctx context.Context, id, provider, identityUserID, reason string) (string, error)
+	LinkAccount(ctx context.Context, id string, f users.LinkForm) (string, error)
 	AssignRoles(ctx context.Context, id string, roleIDs []string, reason string) error
 	RemoveRoles(ctx context.Context, id string, roleIDs []string, reason string) error
 	DeleteUser(ctx context.Context, id, confirm, reason string) error
@@ -160,6 +161,7 @@ func (h *handler) userShell(c echo.Context, o *users.Overview, sec users.Section
 	add(users.ActClearBlocks, "Clear brute-force blocks", false)
 	add(users.ActMFA, "Reset MFA", true)
 	add(users.ActRevoke, "Revoke sessions", true)
+	add(users.ActLink, "Link another account", true)
 	add(users.ActDelete, "Delete user", true)
 	return s
 }
@@ -357,6 +359,11 @@ func userPageFlash(q url.Values) (flash, warning string) {
 		flash = "Role removed."
 		if n("n") > 1 {
 			flash = strconv.Itoa(n("n")) + " roles removed."
+		}
+	case "identity-linked":
+		flash = "Account linked: it is now one of this user's identities."
+		if id := q.Get("user"); id != "" {
+			flash = "Account " + id + " linked: it is now one of this user's identities."
 		}
 	case "identity-unlinked":
 		flash = "Identity unlinked: it is now a separate user."

@@ -100,6 +100,10 @@ func (a mgmtAPI) RevokeSession(ctx context.Context, sessionID string) error {
 	return a.c.Sessions.Revoke(ctx, sessionID)
 }
 
+func (a mgmtAPI) LinkIdentity(ctx context.Context, id string, l mgmt.LinkRequest) ([]mgmt.Identity, error) {
+	return a.c.Users.Link(ctx, id, l)
+}
+
 func (a mgmtAPI) UnlinkIdentity(ctx context.Context, id, provider, identityUserID string) ([]mgmt.Identity, error) {
 	return a.c.Users.Unlink(ctx, id, provider, identityUserID)
 }

@@ -37,6 +37,8 @@ type UserPageAPI interface {
 	RevokeSession(ctx context.Context, sessionID string) error
 	// UnlinkIdentity detaches a linked identity, which becomes a user of its own again.
 	UnlinkIdentity(ctx context.Context, id, provider, identityUserID string) ([]mgmt.Identity, error)
+	// LinkIdentity links another user into id as one of its identities.
+	LinkIdentity(ctx context.Context, id string, l mgmt.LinkRequest) ([]mgmt.Identity, error)
 	PasswordChangeTicket(ctx context.Context, t mgmt.PasswordChangeTicket) (string, error)
 	VerificationEmail(ctx context.Context, j mgmt.VerificationEmailJob) (*mgmt.Job, error)
 	// Scopes lists the scopes granted to the service account (mgmt.Client.Scopes): no Management
@@ -64,7 +66,9 @@ const (
 	// ActRevokeSession signs one session out (and revokes the refresh tokens bound to it).
 	ActRevokeSession Act = "revoke-session"
 	// ActUnlink detaches a linked identity from the user.
-	ActUnlink     Act = "unlink"
+	ActUnlink Act = "unlink"
+	// ActLink links another account into the user.
+	ActLink       Act = "link"
 	ActRoleAssign Act = "role-assign"
 	ActRoleRemove Act = "role-remove"
 	ActDelete     Act = "delete"
@@ -80,6 +84,8 @@ const (
 	ActionSessionRevoke authz.Action = auditlog.ActionSessionRevoke
 	// ActionIdentityUnlink names detaching a linked identity (authz.EditProfile permits it).
 	ActionIdentityUnlink authz.Action = auditlog.ActionIdentityUnlink
+	// ActionIdentityLink names linking another account into a user (authz.EditProfile permits it).
+	ActionIdentityLink authz.Action = auditlog.ActionIdentityLink
 )
 
 // actSpec is one act's audit name, role permission and scope requirement: every entry of scopes
@@ -105,6 +111,7 @@ var acts = map[Act]actSpec{
 	ActRevokeSession: {ActionSessionRevoke, authz.RevokeSessions,
 		[][]string{{"read:sessions"}, {"delete:sessions"}, {"delete:refresh_tokens"}}},
 	ActUnlink:     {ActionIdentityUnlink, authz.EditProfile, [][]string{{"update:users"}}},
+	ActLink:       {ActionIdentityLink, authz.EditProfile, [][]string{{"update:users"}}},
 	ActRoleAssign: {authz.AssignRoles, authz.AssignRoles, [][]string{{"update:users", "create:role_members"}}},
 	ActRoleRemove: {authz.AssignRoles, authz.AssignRoles, [][]string{{"update:users", "delete:role_members"}}},
 	ActDelete:     {authz.DeleteUser, authz.DeleteUser, [][]string{{"delete:users"}}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/userdesk/userdesk/internal/mgmt"
@@ -500,5 +501,33 @@ func (a *API) UnlinkIdentity(ctx context.Context, id, provider, identityUserID s
 		Identities: []mgmt.Identity{{Connection: x.Connection, Provider: provider, UserID: identityUserID, IsSocial: x.IsSocial}}}
 	a.users[nu.UserID] = nu
 	a.order = append(a.order, nu.UserID)
+	return slices.Clone(u.Identities), nil
+}
+
+// LinkIdentity links the other user into id as Auth0 does: the other user disappears and its
+// identity, with its email as profileData, is appended to id's identities. Params is the request.
+func (a *API) LinkIdentity(ctx context.Context, id string, l mgmt.LinkRequest) ([]mgmt.Identity, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.record(Call{Method: "LinkIdentity", ID: id, Params: l, CorrelationID: mgmt.CorrelationID(ctx)}); err != nil {
+		return nil, err
+	}
+	u, ok := a.users[id]
+	if !ok {
+		return nil, notFound()
+	}
+	secID := l.UserID
+	if !strings.Contains(secID, "|") {
+		secID = l.Provider + "|" + secID
+	}
+	sec, ok := a.users[secID]
+	if !ok || secID == id {
+		return nil, &mgmt.Error{StatusCode: 400, Err: "Bad Request", Message: "The secondary user does not exist."}
+	}
+	x := sec.Identities[0]
+	x.ProfileData = map[string]any{"email": sec.Email}
+	u.Identities = append(slices.Clone(u.Identities), x)
+	delete(a.users, secID)
+	a.order = slices.DeleteFunc(a.order, func(o string) bool { return o == secID })
 	return slices.Clone(u.Identities), nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"html"
 	"net/url"
 	"regexp"
@@ -11,10 +12,11 @@ import (
 	"github.com/userdesk/userdesk/internal/mgmt"
 )
 
-// TestUnlinkIdentityEndToEnd: two customers of the embedded tenant are linked through the
-// Management API; on the wired app a staff member follows the linked identity's Unlink link,
-// confirms, and the tenant again has two separate users, while the trail records who did it.
-func TestUnlinkIdentityEndToEnd(t *testing.T) {
+// TestLinkAndUnlinkEndToEnd: on the wired app and its embedded tenant, a staff member links one
+// customer into another (the second stops being a user of its own), then follows the linked
+// identity's Unlink link and confirms: the tenant again has two separate users, and the trail
+// records both changes.
+func TestLinkAndUnlinkEndToEnd(t *testing.T) {
 	app, _ := startTestApp(t, nil)
 	c := mgmtFor(t, app)
 	l, err := c.Users.List(t.Context(), mgmt.ListUsersParams{Q: `identities.connection:"Username-Password-Authentication"`, PerPage: 2})
@@ -23,13 +25,18 @@ func TestUnlinkIdentityEndToEnd(t *testing.T) {
 	}
 	primary, secondary := l.Users[0], l.Users[1]
 	secondaryID := strings.TrimPrefix(secondary.UserID, "auth0|")
-	if _, err := c.Users.Link(t.Context(), primary.UserID, mgmt.LinkRequest{Provider: "auth0", UserID: secondary.UserID}); err != nil {
-		t.Fatalf("Link: %v", err)
-	}
 
 	s := newSession(t, app)
 	s.signIn(app.DemoEmail, demoPassword)
 	esc := url.PathEscape(primary.UserID)
+	s.get("/users/" + esc + "/identities/link")
+	resp, body := s.post("/users/"+esc+"/identities/link", url.Values{"other": {secondary.UserID}, "confirm": {"true"}, "reason": {"INC-8"}})
+	if resp.StatusCode != 200 || !strings.Contains(html.UnescapeString(body), "Account "+secondary.UserID+" linked: it is now one of this user's identities.") {
+		t.Fatalf("after linking: %d %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	if _, err := c.Users.Get(t.Context(), secondary.UserID); !errors.Is(err, mgmt.ErrNotFound) {
+		t.Errorf("the linked account is still a user of its own: %v", err)
+	}
 	_, profile := s.get("/users/" + esc)
 	m := regexp.MustCompile(`href="([^"]*/identities/unlink\?[^"]*)" data-testid="unlink-identity"`).FindStringSubmatch(profile)
 	if m == nil {
@@ -39,7 +46,7 @@ func TestUnlinkIdentityEndToEnd(t *testing.T) {
 	if !strings.Contains(confirm, secondary.Email) || !strings.Contains(confirm, "auth0 identity "+secondaryID) {
 		t.Fatalf("confirmation page does not name the identity:\n%s", confirm)
 	}
-	resp, body := s.post("/users/"+esc+"/identities/unlink", url.Values{"provider": {"auth0"}, "identity": {secondaryID}, "reason": {"INC-9"}})
+	resp, body = s.post("/users/"+esc+"/identities/unlink", url.Values{"provider": {"auth0"}, "identity": {secondaryID}, "reason": {"INC-9"}})
 	if resp.StatusCode != 200 || !strings.Contains(body, "Identity unlinked: it is now a separate user, "+secondary.UserID+".") {
 		t.Fatalf("after unlinking: %d %s\n%s", resp.StatusCode, resp.Request.URL, body)
 	}
@@ -50,9 +57,14 @@ func TestUnlinkIdentityEndToEnd(t *testing.T) {
 	if back, err := c.Users.Get(t.Context(), secondary.UserID); err != nil || back.Email != secondary.Email {
 		t.Errorf("the unlinked identity is not a user again: %+v, %v", back, err)
 	}
-	es, _, err := app.audit.Query(t.Context(), audit.Filter{Action: "user.identity_unlink"})
-	if err != nil || len(es) != 1 || es[0].TargetUserID != primary.UserID || es[0].Reason != "INC-9" ||
-		es[0].Outcome != audit.OutcomeSuccess || es[0].UpstreamStatus != 200 {
-		t.Errorf("audit = %+v %v", es, err)
+	for action, want := range map[string]struct {
+		reason string
+		status int
+	}{"user.identity_link": {"INC-8", 201}, "user.identity_unlink": {"INC-9", 200}} {
+		es, _, err := app.audit.Query(t.Context(), audit.Filter{Action: action})
+		if err != nil || len(es) != 1 || es[0].TargetUserID != primary.UserID || es[0].Reason != want.reason ||
+			es[0].Outcome != audit.OutcomeSuccess || es[0].UpstreamStatus != want.status {
+			t.Errorf("%s audit = %+v %v", action, es, err)
+		}
 	}
 }
