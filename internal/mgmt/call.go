@@ -53,6 +53,7 @@ const (
 	routeUserRememberBrowser = "/api/v2/users/{id}/multifactor/actions/invalidate-remember-browser"
 	routeUserSessions        = "/api/v2/users/{id}/sessions"
 	routeUserRefreshTokens   = "/api/v2/users/{id}/refresh-tokens"
+	routeUserOrganizations   = "/api/v2/users/{id}/organizations"
 	routeUserIdentities      = "/api/v2/users/{id}/identities"
 	routeUserIdentity        = "/api/v2/users/{id}/identities/{provider}/{user_id}"
 	routeSession             = "/api/v2/sessions/{id}"

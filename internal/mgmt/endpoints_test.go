@@ -35,6 +35,8 @@ func TestSupportRequestShapes(t *testing.T) {
 		switch {
 		case strings.Contains(p, "/identities"):
 			writeJSON(w, 200, `[{"connection":"Username-Password-Authentication","user_id":"1","provider":"auth0","isSocial":false}]`)
+		case strings.HasSuffix(p, "/organizations"):
+			writeJSON(w, 200, `{"organizations":[{"id":"org_1","name":"acme","display_name":"Acme","branding":{"logo_url":"https://x.example/l.png"}}],"start":10,"limit":10,"total":11}`)
 		case r.Method == http.MethodDelete || strings.HasSuffix(p, "/invalidate-remember-browser"):
 			w.WriteHeader(http.StatusNoContent)
 		case strings.HasPrefix(p, "/api/v2/sessions/") && strings.HasSuffix(p, "/revoke"):
@@ -123,6 +125,12 @@ func TestSupportRequestShapes(t *testing.T) {
 	check("Sessions.Delete", c.Sessions.Delete(ctx, "s/1"), req{"DELETE", "/api/v2/sessions/s%2F1", "", ""})
 	check("Sessions.Revoke", c.Sessions.Revoke(ctx, "s/1"), req{"POST", "/api/v2/sessions/s%2F1/revoke", "", ""})
 
+	orgs, err := c.Users.Organizations(ctx, uid, ListParams{Page: 1, PerPage: 10})
+	check("Users.Organizations", err, req{"GET", wire + "/organizations", "include_totals=true&page=1&per_page=10", ""})
+	if err == nil && (orgs.Total != 11 || len(orgs.Organizations) != 1 || orgs.Organizations[0].DisplayName != "Acme" ||
+		orgs.Organizations[0].Branding == nil || orgs.Organizations[0].Branding.LogoURL != "https://x.example/l.png") {
+		t.Errorf("Users.Organizations = %+v", orgs)
+	}
 	ids, err := c.Users.Link(ctx, uid, LinkRequest{Provider: "google-oauth2", UserID: "google-oauth2|123"})
 	check("Users.Link", err, req{"POST", wire + "/identities", "", `{"provider":"google-oauth2","user_id":"google-oauth2|123"}`})
 	if err == nil && (len(ids) != 1 || ids[0].UserID != "1") {
@@ -159,6 +167,7 @@ func TestSupportInvalidInputNotSent(t *testing.T) {
 		"Sessions.Revoke .":       c.Sessions.Revoke(ctx, "."),
 		"Link without secondary":  func() error { _, err := c.Users.Link(ctx, "auth0|1", LinkRequest{Provider: "auth0"}); return err }(),
 		"Unlink prefixed id":      func() error { _, err := c.Users.Unlink(ctx, "auth0|1", "auth0", "auth0|2"); return err }(),
+		"Organizations ..":        func() error { _, err := c.Users.Organizations(ctx, "..", ListParams{}); return err }(),
 		"Unlink no provider":      func() error { _, err := c.Users.Unlink(ctx, "auth0|1", "", "2"); return err }(),
 		"GetByIdentifier blank":   func() error { _, err := c.UserBlocks.GetByIdentifier(ctx, " "); return err }(),
 		"DeleteByIdentifier none": c.UserBlocks.DeleteByIdentifier(ctx, ""),

@@ -83,6 +83,7 @@ const (
 	opJobGet             op = "Jobs.Get"
 	opUserLink           op = "Users.Link"
 	opUserUnlink         op = "Users.Unlink"
+	opUserOrgs           op = "Users.Organizations"
 )
 
 // routes maps "METHOD path" (below /api/v2/, with {id} for the first ID segment and {id2} for an
@@ -123,6 +124,7 @@ var routes = map[string]op{
 	"POST jobs/users-exports":                       opJobExport,
 	"GET jobs/{id}":                                 opJobGet,
 	"POST users/{id}/identities":                    opUserLink,
+	"GET users/{id}/organizations":                  opUserOrgs,
 	"DELETE users/{id}/identities/{provider}/{id3}": opUserUnlink,
 }
 
@@ -282,6 +284,8 @@ func responseTarget(r recorded) any {
 		return new(Job)
 	case opUserLink, opUserUnlink:
 		return new([]Identity)
+	case opUserOrgs:
+		return new(OrganizationList)
 	}
 	return nil
 }
@@ -608,6 +612,8 @@ func callRecorded(ctx context.Context, c *Client, r recorded) (any, error) {
 		return c.Jobs.UsersExport(ctx, in)
 	case opJobGet:
 		return c.Jobs.Get(ctx, id)
+	case opUserOrgs:
+		return c.Users.Organizations(ctx, id, list)
 	case opUserLink:
 		var in LinkRequest
 		if err := strict(&in); err != nil {
