@@ -713,3 +713,32 @@ func TestLinkAccountPages(t *testing.T) {
 		t.Error("the linked identity is not listed with its Unlink link")
 	}
 }
+
+// The Roles & organizations section lists the user's organizations; when they cannot be read (the
+// service account lacks read:organizations) it says so and the roles still show.
+func TestRolesSectionShowsOrganizations(t *testing.T) {
+	env := pageEnv(t)
+	env.api.SetUserOrganizations("auth0|abc", mgmt.Organization{ID: "org_1", Name: "acme", DisplayName: "Acme Corp"},
+		mgmt.Organization{ID: "org_2", Name: "globex"})
+	p := parse(t, env.get(t, janeURL+"/roles"))
+	if got := p.textOf("data-testid", "orgs"); !strings.Contains(got, "Acme Corp acme org_1") || !strings.Contains(got, "globex globex org_2") {
+		t.Errorf("organizations table = %q", got)
+	}
+	if !strings.Contains(p.textOf("id", "tab-roles"), "Roles & organizations") {
+		t.Errorf("tab = %q", p.textOf("id", "tab-roles"))
+	}
+
+	env.api.Fail = func(m string) error {
+		if m == "UserOrganizations" {
+			return &mgmt.Error{StatusCode: 403, Err: "Forbidden", Message: "Insufficient scope, expected any of: read:organizations", ErrorCode: "insufficient_scope"}
+		}
+		return nil
+	}
+	p = parse(t, env.get(t, janeURL+"/roles"))
+	if got := p.textOf("data-testid", "orgs-problem"); !strings.Contains(got, "read:organizations") {
+		t.Errorf("organizations problem = %q", got)
+	}
+	if !strings.Contains(p.textOf("data-testid", "roles"), "Customer") {
+		t.Error("the roles are not shown when the organizations cannot be read")
+	}
+}

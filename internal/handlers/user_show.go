@@ -48,7 +48,7 @@ var sectionInfo = []struct {
 	perm  authz.Action
 }{
 	{users.SectionProfile, "Profile", "", authz.ReadUsers},
-	{users.SectionRoles, "Roles", "/roles", authz.ReadUsers},
+	{users.SectionRoles, "Roles & organizations", "/roles", authz.ReadUsers},
 	{users.SectionLogs, "Logs", "/logs", authz.ReadLogs},
 	{users.SectionSessions, "Sessions & devices", "/sessions", authz.ReadUsers},
 	{users.SectionRaw, "Raw JSON", "/raw", authz.ReadUsers},
@@ -236,6 +236,10 @@ func (h *handler) rolesSection(c echo.Context, o *users.Overview) views.RolesSec
 			row.RemoveURL = userURL(id) + "/roles/remove?role=" + url.QueryEscape(role.ID)
 		}
 		r.Rows = append(r.Rows, row)
+	}
+	r.OrgsProblem = o.OrgsProblem
+	for _, org := range o.Orgs {
+		r.Orgs = append(r.Orgs, views.OrgRow{ID: org.ID, Name: org.Name, DisplayName: firstNonEmpty(org.DisplayName, org.Name)})
 	}
 	for _, role := range o.AllRoles {
 		if !has[role.ID] {

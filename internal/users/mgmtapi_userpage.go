@@ -100,6 +100,23 @@ func (a mgmtAPI) RevokeSession(ctx context.Context, sessionID string) error {
 	return a.c.Sessions.Revoke(ctx, sessionID)
 }
 
+// UserOrganizations follows the pages (100 each) of the user's organizations to their total, at
+// most maxRolePages of them.
+func (a mgmtAPI) UserOrganizations(ctx context.Context, id string) ([]mgmt.Organization, error) {
+	out := []mgmt.Organization{}
+	for page := range maxRolePages {
+		l, err := a.c.Users.Organizations(ctx, id, mgmt.ListParams{Page: page, PerPage: 100})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l.Organizations...)
+		if len(l.Organizations) == 0 || len(out) >= l.Total {
+			break
+		}
+	}
+	return out, nil
+}
+
 func (a mgmtAPI) LinkIdentity(ctx context.Context, id string, l mgmt.LinkRequest) ([]mgmt.Identity, error) {
 	return a.c.Users.Link(ctx, id, l)
 }

@@ -39,6 +39,8 @@ type UserPageAPI interface {
 	UnlinkIdentity(ctx context.Context, id, provider, identityUserID string) ([]mgmt.Identity, error)
 	// LinkIdentity links another user into id as one of its identities.
 	LinkIdentity(ctx context.Context, id string, l mgmt.LinkRequest) ([]mgmt.Identity, error)
+	// UserOrganizations lists the organizations the user is a member of.
+	UserOrganizations(ctx context.Context, id string) ([]mgmt.Organization, error)
 	PasswordChangeTicket(ctx context.Context, t mgmt.PasswordChangeTicket) (string, error)
 	VerificationEmail(ctx context.Context, j mgmt.VerificationEmailJob) (*mgmt.Job, error)
 	// Scopes lists the scopes granted to the service account (mgmt.Client.Scopes): no Management
@@ -188,6 +190,8 @@ type Overview struct {
 	RolesProblem   string
 	AllRoles       []mgmt.Role // the role picker
 	AllRoleProblem string
+	Orgs           []mgmt.Organization // the organizations the user is a member of (Roles section)
+	OrgsProblem    string
 	Logs           []mgmt.LogEvent
 	LogsProblem    string
 	Blocks         []mgmt.BlockedFor
@@ -208,7 +212,7 @@ type Overview struct {
 func (s *Service) Overview(ctx context.Context, id string, sec Section) (*Overview, error) {
 	o := &Overview{Missing: map[Act]string{}}
 	var user *mgmt.User
-	var rolesErr, allErr, logsErr, blocksErr, methodsErr, sessErr, tokErr error
+	var rolesErr, allErr, orgsErr, logsErr, blocksErr, methodsErr, sessErr, tokErr error
 	// The granted scopes come with the service account's token, which every call below needs
 	// first anyway: reading them before the fan-out costs no latency and no goroutine.
 	scopes, scopesErr := s.API.Scopes(ctx)
@@ -228,6 +232,7 @@ func (s *Service) Overview(ctx context.Context, id string, sec Section) (*Overvi
 	case SectionRoles:
 		add(func(ctx context.Context) { o.Roles, rolesErr = s.API.UserRoles(ctx, id) })
 		add(func(ctx context.Context) { o.AllRoles, allErr = s.API.ListRoles(ctx) })
+		add(func(ctx context.Context) { o.Orgs, orgsErr = s.API.UserOrganizations(ctx, id) })
 	case SectionLogs:
 		add(func(ctx context.Context) {
 			o.Logs, logsErr = s.API.UserLogs(ctx, id, mgmt.UserLogsParams{PerPage: LogsPerPage, Sort: "date:-1"})
@@ -252,6 +257,7 @@ func (s *Service) Overview(ctx context.Context, id string, sec Section) (*Overvi
 	}
 	o.RolesProblem = problemSentence(rolesErr)
 	o.AllRoleProblem = problemSentence(allErr)
+	o.OrgsProblem = problemSentence(orgsErr)
 	o.LogsProblem = problemSentence(logsErr)
 	o.BlocksProblem = problemSentence(blocksErr)
 	o.MethodsProblem = problemSentence(methodsErr)

@@ -91,6 +91,16 @@ type RolesSection struct {
 	Reason        string
 	ReasonNeeded  bool
 	Errors        map[string]string
+	// Orgs are the organizations the user is a member of; OrgsProblem says why they could not be read.
+	Orgs        []OrgRow
+	OrgsProblem string
+}
+
+// OrgRow is one organization the user is a member of.
+type OrgRow struct {
+	ID          string
+	Name        string
+	DisplayName string
 }
 
 // LogRow is one log event of the user.

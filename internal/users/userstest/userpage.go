@@ -20,6 +20,7 @@ type pageState struct {
 	blocks    map[string][]mgmt.BlockedFor
 	methods   map[string][]mgmt.AuthenticationMethod
 	sessions  map[string][]mgmt.Session
+	orgs      map[string][]mgmt.Organization
 	tokens    map[string][]mgmt.RefreshToken
 	scopes    []string // nil: AllScopes
 	scopesErr error
@@ -530,4 +531,24 @@ func (a *API) LinkIdentity(ctx context.Context, id string, l mgmt.LinkRequest) (
 	delete(a.users, secID)
 	a.order = slices.DeleteFunc(a.order, func(o string) bool { return o == secID })
 	return slices.Clone(u.Identities), nil
+}
+
+// SetUserOrganizations sets the organizations the user is a member of.
+func (a *API) SetUserOrganizations(id string, orgs ...mgmt.Organization) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	setIn(&a.page.orgs, id, slices.Clone(orgs))
+}
+
+// UserOrganizations returns the user's organizations, or a 404 *mgmt.Error for an unknown user.
+func (a *API) UserOrganizations(_ context.Context, id string) ([]mgmt.Organization, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.record(Call{Method: "UserOrganizations", ID: id}); err != nil {
+		return nil, err
+	}
+	if err := a.userExists(id); err != nil {
+		return nil, err
+	}
+	return append([]mgmt.Organization{}, a.page.orgs[id]...), nil
 }
