@@ -105,11 +105,51 @@ var supportEndpoints = []struct {
 	{"DELETE", "/api/v2/client-grants/cgr_x", []string{"delete:client_grants"}},
 	{"POST", "/api/v2/users/auth0%7Cx/identities", []string{"update:users", "update:current_user_identities"}},
 	{"DELETE", "/api/v2/users/auth0%7Cx/identities/auth0/y", []string{"update:users", "update:current_user_identities"}},
+	{"GET", "/api/v2/organizations", []string{"read:organizations"}},
+	{"POST", "/api/v2/organizations", []string{"create:organizations"}},
+	{"GET", "/api/v2/organizations/org_x", []string{"read:organizations"}},
+	{"DELETE", "/api/v2/organizations/org_x", []string{"delete:organizations"}},
+	{"GET", "/api/v2/organizations/org_x/members", []string{"read:organization_members"}},
+	{"POST", "/api/v2/organizations/org_x/members", []string{"create:organization_members"}},
+	{"DELETE", "/api/v2/organizations/org_x/members", []string{"delete:organization_members"}},
+	{"GET", "/api/v2/users/auth0%7Cx/organizations", []string{"read:organizations"}},
 }
 
 // selfScopes are the *:current_user* scopes of the endpoints above: they let a user's own token act on
 // that user only, so the service account (AllScopes) does not hold them.
 var selfScopes = []string{"read:current_user", "update:current_user_identities"}
+
+// TestServiceAccountScopes pins what the service account may do with organizations: it reads which
+// organizations a user belongs to (read:organizations) and holds none of the administration scopes,
+// which the Management API resource server still defines, so another client can be granted them.
+func TestServiceAccountScopes(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Seed = false })
+	id, secret := e.tn.ServiceAccount()
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret},
+		"audience": {e.tn.Audience()}}
+	r := postToken(t, e.srv.URL, "application/x-www-form-urlencoded", form.Encode())
+	expect(t, r, http.StatusOK, "")
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		Scope       string `json:"scope"`
+	}
+	mustUnmarshal(t, r.body, &tok)
+	granted := strings.Fields(tok.Scope)
+	if !slices.Contains(granted, "read:organizations") {
+		t.Errorf("service account token scope %q lacks read:organizations", tok.Scope)
+	}
+	for _, s := range serviceWithheldScopes {
+		if slices.Contains(granted, s) {
+			t.Errorf("service account token holds %s; organization administration must be withheld", s)
+		}
+	}
+	expect(t, e.do("GET", "/api/v2/users/auth0%7Cnobody/organizations", tok.AccessToken, nil), http.StatusNotFound, "")
+	expect(t, e.do("POST", "/api/v2/organizations", tok.AccessToken, map[string]any{"name": "nope"}), http.StatusForbidden,
+		`{"statusCode":403,"error":"Forbidden","message":"Insufficient scope, expected any of: create:organizations","errorCode":"insufficient_scope"}`)
+	// Another client can be granted the withheld scopes: the resource server defines them.
+	admin := e.mintToken(AllScopes()...)
+	e.newLimitedClient(t, admin, serviceWithheldScopes)
+}
 
 // allOfEndpoints are the supportEndpoints ("METHOD path") that need every listed scope (t.apiAllOf).
 var allOfEndpoints = map[string]bool{
@@ -140,7 +180,7 @@ func TestSupportScopes(t *testing.T) {
 		allOf := allOfEndpoints[ep.method+" "+ep.path]
 		t.Run(ep.method+" "+ep.path, func(t *testing.T) {
 			for _, s := range ep.anyOf {
-				if !slices.Contains(AllScopes(), s) && !slices.Contains(selfScopes, s) {
+				if !slices.Contains(AllScopes(), s) && !slices.Contains(selfScopes, s) && !slices.Contains(serviceWithheldScopes, s) {
 					t.Errorf("scope %s is not in AllScopes: the service account could not call this endpoint", s)
 				}
 			}

@@ -56,6 +56,9 @@ func (t *Tenant) setup(ctx context.Context, cfg Config) error {
 		if err := t.seedSupport(ctx); err != nil { // support_seed.go
 			return fmt.Errorf("tenant: seed support data: %w", err)
 		}
+		if err := t.seedOrganizations(ctx); err != nil { // organizations_seed.go
+			return fmt.Errorf("tenant: seed organizations: %w", err)
+		}
 	}
 	return nil
 }

@@ -360,6 +360,10 @@ var apiDescriptions = map[string]string{
 	"PATCH /api/v2/users/{id}/authentication-methods/{method}":                "Update an authentication method",
 	"DELETE /api/v2/users/{id}/authentication-methods/{method}":               "Delete an authentication method",
 	"POST /api/v2/users/{id}/multifactor/actions/invalidate-remember-browser": "Invalidate all remembered browsers for MFA",
+	"POST /api/v2/organizations":                                              "Create an Organization",
+	"DELETE /api/v2/organizations/{id}":                                       "Delete an Organization",
+	"POST /api/v2/organizations/{id}/members":                                 "Add members to an Organization",
+	"DELETE /api/v2/organizations/{id}/members":                               "Delete members from an Organization",
 }
 
 func apiDescription(r *http.Request) string {

@@ -14,11 +14,13 @@ import (
 // managementAPIName is the resource server name of the tenant's own Management API.
 const managementAPIName = "Auth0 Management API"
 
-// ensureManagementAPI registers the Management API as a resource server whose scopes are allScopes,
-// so client grants (and permissions) can be checked against it. Runs on every start.
+// ensureManagementAPI registers the Management API as a resource server whose scopes are every scope
+// the tenant implements (implementedScopes), so client grants (and permissions) can be checked against
+// it. Runs on every start.
 func (t *Tenant) ensureManagementAPI(ctx context.Context) error {
-	scopes := make([]store.ResourceServerScope, len(allScopes))
-	for i, s := range allScopes {
+	all := implementedScopes()
+	scopes := make([]store.ResourceServerScope, len(all))
+	for i, s := range all {
 		scopes[i] = store.ResourceServerScope{Value: s, Description: scopeDescription(s)}
 	}
 	// The id follows the audience, which changes with the base URL (a new port on every test start).

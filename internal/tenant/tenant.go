@@ -33,10 +33,11 @@ const (
 	staffAppName       = "Userdesk"
 )
 
-// allScopes are the Management API scopes of the endpoints the tenant implements (issue 3: users,
-// connections, roles, permissions, logs, user blocks, authentication methods, sessions, refresh
-// tokens, tickets, jobs, clients and client grants; contract §3 and §5). The service account holds all
-// of them. Add a scope here when adding an endpoint that checks it. Never modified at run time.
+// allScopes are the Management API scopes the service account holds: those of the endpoints the tenant
+// implements (issue 3: users, connections, roles, permissions, logs, user blocks, authentication
+// methods, sessions, refresh tokens, tickets, jobs, clients and client grants; contract §3 and §5; and
+// reading organizations), except serviceWithheldScopes. Add a scope here (or there) when adding an
+// endpoint that checks it. Never modified at run time.
 var allScopes = []string{
 	"read:users", "create:users", "update:users", "delete:users", "read:user_idp_tokens",
 	"update:users_app_metadata",
@@ -50,10 +51,27 @@ var allScopes = []string{
 	"create:user_tickets",
 	"read:clients", "create:clients", "update:clients", "delete:clients", "read:client_keys", "update:client_keys",
 	"read:client_grants", "create:client_grants", "update:client_grants", "delete:client_grants",
+	"read:organizations",
 }
 
-// AllScopes returns (a copy of) every Management API scope the tenant implements: what its service
-// account is granted, and what a client needs to reach every endpoint.
+// serviceWithheldScopes are scopes of endpoints the tenant implements that its service account is NOT
+// granted: Userdesk only reads which organizations a user belongs to, so administering organizations
+// and their members is left to clients given these scopes through /api/v2/client-grants (least
+// privilege). The Management API resource server still defines them, so such grants can be made.
+var serviceWithheldScopes = []string{
+	"create:organizations", "delete:organizations",
+	"read:organization_members", "create:organization_members", "delete:organization_members",
+}
+
+// implementedScopes returns every Management API scope some endpoint of the tenant checks (the
+// Management API resource server's scopes): allScopes and serviceWithheldScopes.
+func implementedScopes() []string {
+	return slices.Concat(allScopes, serviceWithheldScopes)
+}
+
+// AllScopes returns (a copy of) the Management API scopes the tenant's service account is granted:
+// every scope the tenant implements except those of organization administration (creating and
+// deleting organizations, reading and changing their members), which it withholds.
 func AllScopes() []string { return slices.Clone(allScopes) }
 
 // Token lifetimes. 86400 s is Auth0's default for Management API tokens (contract §1.2); 36000 s is
@@ -209,7 +227,8 @@ func (t *Tenant) routes() http.Handler {
 	mux.Handle("DELETE /api/v2/users/{id}/identities/{provider}/{user_id}", t.api(t.unlinkIdentity, "update:users", "update:current_user_identities"))
 	mux.Handle("GET /api/v2/connections", t.api(t.listConnections, "read:connections"))
 	mux.Handle("GET /api/v2/connections/{id}", t.api(t.getConnection, "read:connections"))
-	t.registerSupportRoutes(mux) // roles, logs, blocks, MFA, sessions, tickets, jobs, clients (support.go)
+	t.registerSupportRoutes(mux)      // roles, logs, blocks, MFA, sessions, tickets, jobs, clients (support.go)
+	t.registerOrganizationRoutes(mux) // organizations and their members (organizations.go)
 	mux.HandleFunc("/api/v2/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, &apiError{Status: http.StatusNotFound, Message: "Not Found"})
 	})

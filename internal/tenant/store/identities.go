@@ -69,8 +69,8 @@ func ProfileOf(u User) Profile {
 type LinkStore interface {
 	// LinkUser makes the user secondaryID an identity of the user primaryID, in one transaction: the
 	// secondary user record is removed together with everything that belongs to a user (role
-	// assignments, direct permissions, authentication methods, sessions, refresh tokens, tickets, as
-	// DeleteUser removes them), its identity and profile are appended to the primary's Linked, and the
+	// assignments, direct permissions, authentication methods, sessions, refresh tokens, tickets,
+	// organization memberships, as DeleteUser removes them), its identity and profile are appended to the primary's Linked, and the
 	// primary's UpdatedAt becomes at. It returns the primary as GetUser then returns it.
 	//
 	// While linked, the identity keeps its keys: its former user id, and its email and username within

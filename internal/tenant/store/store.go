@@ -1,6 +1,6 @@
 // Package store defines the embedded tenant's storage contract: users, connections, clients and their
-// grants, signing keys, authorization codes and settings. Every backend implements Store and passes the
-// conformance suite in store/conformance.
+// grants, signing keys, authorization codes, settings, the support-console records and organizations.
+// Every backend implements Store and passes the conformance suite in store/conformance.
 package store
 
 import (
@@ -232,5 +232,6 @@ type Store interface {
 	Close() error
 
 	SupportStore
-	LinkStore // account linking (identities.go)
+	LinkStore         // account linking (identities.go)
+	OrganizationStore // organizations and their members (organizations.go)
 }

@@ -44,8 +44,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AuthCodes", testAuthCodes},
 		{"Settings", testSettings},
 	}
-	tests = append(tests, supportTests()...) // support.go
-	tests = append(tests, linkTests()...)    // identities.go
+	tests = append(tests, supportTests()...)      // support.go
+	tests = append(tests, linkTests()...)         // identities.go
+	tests = append(tests, organizationTests()...) // organizations.go
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t))

@@ -119,9 +119,10 @@ var migrations = []migration{
 			)`,
 		},
 	},
-	supportMigration,   // version 2, support_schema.go
-	userCountMigration, // version 3, count_schema.go
-	linkMigration,      // version 4, identities.go
+	supportMigration,      // version 2, support_schema.go
+	userCountMigration,    // version 3, count_schema.go
+	linkMigration,         // version 4, identities.go
+	organizationMigration, // version 5, organizations.go
 }
 
 // migrate applies, in one write transaction, every step of migrations newer than the recorded version.
