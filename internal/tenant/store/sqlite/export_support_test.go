@@ -24,10 +24,10 @@ func OpenAtVersion(ctx context.Context, path string, version int) (*Store, error
 
 // CountedUsers reads the user count the triggers keep (user_count) and a fresh COUNT(*).
 func (s *Store) CountedUsers(ctx context.Context) (kept, counted int, err error) {
-	if err := s.r.QueryRowContext(ctx, `SELECT n FROM user_count WHERE id = 0`).Scan(&kept); err != nil {
+	if err := s.db.R.QueryRowContext(ctx, `SELECT n FROM user_count WHERE id = 0`).Scan(&kept); err != nil {
 		return 0, 0, err
 	}
-	err = s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&counted)
+	err = s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&counted)
 	return kept, counted, err
 }
 

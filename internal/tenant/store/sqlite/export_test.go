@@ -31,12 +31,12 @@ func AppliedMigrations(ctx context.Context, path string) ([]int, error) {
 // WriterPragma and ReaderPragma read a PRAGMA on the writer connection and on a read-pool connection.
 func (s *Store) WriterPragma(ctx context.Context, name string) (string, error) {
 	var v string
-	err := s.w.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v)
+	err := s.db.W.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v)
 	return v, err
 }
 
 func (s *Store) ReaderPragma(ctx context.Context, name string) (string, error) {
 	var v string
-	err := s.r.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v)
+	err := s.db.R.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v)
 	return v, err
 }

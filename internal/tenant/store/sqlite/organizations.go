@@ -75,7 +75,7 @@ func (s *Store) CreateOrganization(ctx context.Context, o store.Organization) er
 
 // GetOrganization implements store.OrganizationStore.
 func (s *Store) GetOrganization(ctx context.Context, id string) (store.Organization, error) {
-	o, err := scanOrganization(s.r.QueryRowContext(ctx, `SELECT `+orgCols+` FROM organizations WHERE id = ?`, id))
+	o, err := scanOrganization(s.db.R.QueryRowContext(ctx, `SELECT `+orgCols+` FROM organizations WHERE id = ?`, id))
 	return o, notFound(err, "organization", id)
 }
 

@@ -33,7 +33,7 @@ func scanRole(r rowScanner) (store.Role, error) {
 
 // GetRole implements store.SupportStore.
 func (s *Store) GetRole(ctx context.Context, id string) (store.Role, error) {
-	r, err := scanRole(s.r.QueryRowContext(ctx, `SELECT id, name, description FROM roles WHERE id = ?`, id))
+	r, err := scanRole(s.db.R.QueryRowContext(ctx, `SELECT id, name, description FROM roles WHERE id = ?`, id))
 	return r, notFound(err, "role", id)
 }
 
@@ -68,7 +68,7 @@ func (s *Store) DeleteRole(ctx context.Context, id string) error {
 
 // ListRoles implements store.SupportStore.
 func (s *Store) ListRoles(ctx context.Context) ([]store.Role, error) {
-	return queryRoles(ctx, s.r, `SELECT id, name, description FROM roles ORDER BY name, id`)
+	return queryRoles(ctx, s.db.R, `SELECT id, name, description FROM roles ORDER BY name, id`)
 }
 
 type querier interface {
@@ -239,7 +239,7 @@ func (s *Store) GetResourceServer(ctx context.Context, identifier string) (store
 		rs     store.ResourceServer
 		scopes string
 	)
-	err := s.r.QueryRowContext(ctx, `SELECT identifier, id, name, scopes FROM resource_servers WHERE identifier = ?`,
+	err := s.db.R.QueryRowContext(ctx, `SELECT identifier, id, name, scopes FROM resource_servers WHERE identifier = ?`,
 		identifier).Scan(&rs.Identifier, &rs.ID, &rs.Name, &scopes)
 	if err != nil {
 		return store.ResourceServer{}, notFound(err, "resource server", identifier)
@@ -467,7 +467,7 @@ func scanLog(r rowScanner) (store.LogEvent, error) {
 
 // GetLog implements store.SupportStore.
 func (s *Store) GetLog(ctx context.Context, id string) (store.LogEvent, error) {
-	e, err := scanLog(s.r.QueryRowContext(ctx, `SELECT `+logCols+` FROM logs WHERE id = ?`, id))
+	e, err := scanLog(s.db.R.QueryRowContext(ctx, `SELECT `+logCols+` FROM logs WHERE id = ?`, id))
 	return e, notFound(err, "log", id)
 }
 
@@ -694,7 +694,7 @@ func (s *Store) UserBlocks(ctx context.Context, identifiers []string, connection
 		return out, nil
 	}
 	where, args := blockFilter(identifiers, connection)
-	rows, err := s.r.QueryContext(ctx, `SELECT identifier, ip, connection, created_at FROM user_blocks WHERE `+where+
+	rows, err := s.db.R.QueryContext(ctx, `SELECT identifier, ip, connection, created_at FROM user_blocks WHERE `+where+
 		` ORDER BY identifier, ip, connection`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: user blocks: %w", err)
@@ -799,7 +799,7 @@ func (s *Store) AuthMethods(ctx context.Context, userID string) ([]store.AuthMet
 
 // GetAuthMethod implements store.SupportStore.
 func (s *Store) GetAuthMethod(ctx context.Context, userID, id string) (store.AuthMethod, error) {
-	m, err := scanAuthMethod(s.r.QueryRowContext(ctx, `SELECT `+authMethodCols+` FROM auth_methods WHERE user_id = ? AND id = ?`, userID, id))
+	m, err := scanAuthMethod(s.db.R.QueryRowContext(ctx, `SELECT `+authMethodCols+` FROM auth_methods WHERE user_id = ? AND id = ?`, userID, id))
 	return m, notFound(err, "authentication method", id)
 }
 
@@ -968,7 +968,7 @@ func (s *Store) Sessions(ctx context.Context, userID string) ([]store.Session, e
 
 // Session implements store.SupportStore.
 func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
-	x, err := scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
+	x, err := scanSession(s.db.R.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
 	if err != nil {
 		return store.Session{}, notFound(err, "session", id)
 	}
@@ -1128,7 +1128,7 @@ func (s *Store) CreateTicket(ctx context.Context, t store.Ticket) error {
 
 // GetTicket implements store.SupportStore. Errors never contain the ticket id.
 func (s *Store) GetTicket(ctx context.Context, id string) (store.Ticket, error) {
-	t, err := scanTicket(s.r.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE id = ?`, id))
+	t, err := scanTicket(s.db.R.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Ticket{}, fmt.Errorf("ticket: %w", store.ErrNotFound)
 	}
@@ -1201,7 +1201,7 @@ func (s *Store) CreateJob(ctx context.Context, j store.Job) error {
 
 // GetJob implements store.SupportStore.
 func (s *Store) GetJob(ctx context.Context, id string) (store.Job, error) {
-	j, err := scanJob(s.r.QueryRowContext(ctx, `SELECT `+jobCols+` FROM jobs WHERE id = ?`, id))
+	j, err := scanJob(s.db.R.QueryRowContext(ctx, `SELECT `+jobCols+` FROM jobs WHERE id = ?`, id))
 	return j, notFound(err, "job", id)
 }
 
@@ -1245,7 +1245,7 @@ func (s *Store) PutJobFile(ctx context.Context, jobID string, data []byte) error
 // GetJobFile implements store.SupportStore.
 func (s *Store) GetJobFile(ctx context.Context, jobID string) ([]byte, error) {
 	var b []byte
-	err := s.r.QueryRowContext(ctx, `SELECT data FROM job_files WHERE job_id = ?`, jobID).Scan(&b)
+	err := s.db.R.QueryRowContext(ctx, `SELECT data FROM job_files WHERE job_id = ?`, jobID).Scan(&b)
 	return b, notFound(err, "job file", jobID)
 }
 
@@ -1260,7 +1260,7 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 
 // ListClientGrants implements store.SupportStore.
 func (s *Store) ListClientGrants(ctx context.Context) ([]store.ClientGrant, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+grantCols+` FROM client_grants ORDER BY client_id, audience`)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+grantCols+` FROM client_grants ORDER BY client_id, audience`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list client grants: %w", err)
 	}

@@ -76,19 +76,19 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(old sto
 
 // GetConnection implements store.Store.
 func (s *Store) GetConnection(ctx context.Context, id string) (store.Connection, error) {
-	c, err := scanConnection(s.r.QueryRowContext(ctx, `SELECT `+connCols+` FROM connections WHERE id = ?`, id))
+	c, err := scanConnection(s.db.R.QueryRowContext(ctx, `SELECT `+connCols+` FROM connections WHERE id = ?`, id))
 	return c, notFound(err, "connection", id)
 }
 
 // GetConnectionByName implements store.Store.
 func (s *Store) GetConnectionByName(ctx context.Context, name string) (store.Connection, error) {
-	c, err := scanConnection(s.r.QueryRowContext(ctx, `SELECT `+connCols+` FROM connections WHERE name = ?`, name))
+	c, err := scanConnection(s.db.R.QueryRowContext(ctx, `SELECT `+connCols+` FROM connections WHERE name = ?`, name))
 	return c, notFound(err, "connection named", name)
 }
 
 // ListConnections implements store.Store (ordered by name).
 func (s *Store) ListConnections(ctx context.Context) ([]store.Connection, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+connCols+` FROM connections ORDER BY name`)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+connCols+` FROM connections ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list connections: %w", err)
 	}
@@ -185,13 +185,13 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(old store.C
 
 // GetClient implements store.Store.
 func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) {
-	c, err := scanClient(s.r.QueryRowContext(ctx, `SELECT `+clientCols+` FROM clients WHERE client_id = ?`, id))
+	c, err := scanClient(s.db.R.QueryRowContext(ctx, `SELECT `+clientCols+` FROM clients WHERE client_id = ?`, id))
 	return c, notFound(err, "client", id)
 }
 
 // ListClients implements store.Store, ordered by name then client id.
 func (s *Store) ListClients(ctx context.Context) ([]store.Client, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+clientCols+` FROM clients ORDER BY name, client_id`)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+clientCols+` FROM clients ORDER BY name, client_id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list clients: %w", err)
 	}
@@ -245,7 +245,7 @@ func (s *Store) CreateClientGrant(ctx context.Context, g store.ClientGrant) erro
 
 // GetClientGrant implements store.Store.
 func (s *Store) GetClientGrant(ctx context.Context, clientID, audience string) (store.ClientGrant, error) {
-	g, err := scanGrant(s.r.QueryRowContext(ctx, `SELECT `+grantCols+` FROM client_grants
+	g, err := scanGrant(s.db.R.QueryRowContext(ctx, `SELECT `+grantCols+` FROM client_grants
 		WHERE client_id = ? AND audience = ?`, clientID, audience))
 	return g, notFound(err, "client grant for", clientID+" "+audience)
 }
@@ -308,7 +308,7 @@ func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey) error {
 // SigningKeys implements store.Store: newest first; keys created in the same millisecond come in
 // reverse insertion order, so the last one added wins.
 func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT kid, private_key_pem, created_at FROM signing_keys
+	rows, err := s.db.R.QueryContext(ctx, `SELECT kid, private_key_pem, created_at FROM signing_keys
 		ORDER BY created_at DESC, rowid DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list signing keys: %w", err)
@@ -374,7 +374,7 @@ func (s *Store) TakeAuthCode(ctx context.Context, code string) (store.AuthCode, 
 // GetSetting implements store.Store.
 func (s *Store) GetSetting(ctx context.Context, key string) (string, error) {
 	var v string
-	err := s.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	err := s.db.R.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
 	return v, notFound(err, "setting", key)
 }
 
