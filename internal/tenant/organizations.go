@@ -159,7 +159,7 @@ func (b orgCreateBody) organization() (store.Organization, error) {
 	if b.Metadata != nil && !bytes.Equal(bytes.TrimSpace(*b.Metadata), []byte("null")) {
 		var md map[string]any
 		if err := json.Unmarshal(*b.Metadata, &md); err != nil {
-			return o, invalidBody("'Expected type object but found type %s' on property metadata (%s).", jsonKindOf(*b.Metadata), metadataDesc)
+			return o, invalidBody("'Expected type object but found type %s' on property metadata (%s).", jsonKind(*b.Metadata), metadataDesc)
 		}
 		if len(md) > maxOrgMetadataKeys {
 			return o, invalidBody("'Too many properties defined (%d), maximum %d' on property metadata (%s).", len(md), maxOrgMetadataKeys, metadataDesc)
@@ -172,7 +172,7 @@ func (b orgCreateBody) organization() (store.Organization, error) {
 		for _, k := range keys {
 			s, ok := md[k].(string)
 			if !ok {
-				return o, invalidBody("'Expected type string but found type %s' on property metadata.%s (%s).", jsonKindOf(mustMarshal(md[k])), k, metadataDesc)
+				return o, invalidBody("'Expected type string but found type %s' on property metadata.%s (%s).", jsonKind(mustMarshal(md[k])), k, metadataDesc)
 			}
 			if n := len([]rune(s)); n > maxOrgMetadataValue {
 				return o, invalidBody("'String is too long (%d chars), maximum %d' on property metadata.%s (%s).", n, maxOrgMetadataValue, k, metadataDesc)
@@ -185,28 +185,6 @@ func (b orgCreateBody) organization() (store.Organization, error) {
 		o.Metadata = enc
 	}
 	return o, nil
-}
-
-// jsonKindOf names the JSON type of an encoded value, for validation messages.
-func jsonKindOf(raw []byte) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return "null"
-	}
-	switch raw[0] {
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case '"':
-		return "string"
-	case 't', 'f':
-		return "boolean"
-	case 'n':
-		return "null"
-	default:
-		return "number"
-	}
 }
 
 // mustMarshal encodes a value decoded from JSON (it always encodes).
