@@ -54,6 +54,7 @@ const (
 	routeUserSessions        = "/api/v2/users/{id}/sessions"
 	routeUserRefreshTokens   = "/api/v2/users/{id}/refresh-tokens"
 	routeUserOrganizations   = "/api/v2/users/{id}/organizations"
+	routeUserRecoveryCode    = "/api/v2/users/{id}/recovery-code-regeneration"
 	routeUserIdentities      = "/api/v2/users/{id}/identities"
 	routeUserIdentity        = "/api/v2/users/{id}/identities/{provider}/{user_id}"
 	routeSession             = "/api/v2/sessions/{id}"

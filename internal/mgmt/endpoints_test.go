@@ -167,6 +167,7 @@ func TestSupportInvalidInputNotSent(t *testing.T) {
 		"Sessions.Revoke .":       c.Sessions.Revoke(ctx, "."),
 		"Link without secondary":  func() error { _, err := c.Users.Link(ctx, "auth0|1", LinkRequest{Provider: "auth0"}); return err }(),
 		"Unlink prefixed id":      func() error { _, err := c.Users.Unlink(ctx, "auth0|1", "auth0", "auth0|2"); return err }(),
+		"RecoveryCode empty":      func() error { _, err := c.Users.RegenerateRecoveryCode(ctx, ""); return err }(),
 		"Organizations ..":        func() error { _, err := c.Users.Organizations(ctx, "..", ListParams{}); return err }(),
 		"Unlink no provider":      func() error { _, err := c.Users.Unlink(ctx, "auth0|1", "", "2"); return err }(),
 		"GetByIdentifier blank":   func() error { _, err := c.UserBlocks.GetByIdentifier(ctx, " "); return err }(),
@@ -214,6 +215,10 @@ func TestSupportWritePolicy(t *testing.T) {
 		{"DeleteSessions", func(c *Client, ctx context.Context) error { return c.Users.DeleteSessions(ctx, "auth0|1") }, true},
 		{"Sessions.Delete", func(c *Client, ctx context.Context) error { return c.Sessions.Delete(ctx, "sess_1") }, true},
 		{"Sessions.Revoke", func(c *Client, ctx context.Context) error { return c.Sessions.Revoke(ctx, "sess_1") }, false},
+		{"Users.RegenerateRecoveryCode", func(c *Client, ctx context.Context) error {
+			_, err := c.Users.RegenerateRecoveryCode(ctx, "auth0|1")
+			return err
+		}, false},
 		{"Users.Link", func(c *Client, ctx context.Context) error {
 			_, err := c.Users.Link(ctx, "auth0|1", LinkRequest{Provider: "auth0", UserID: "auth0|2"})
 			return err
@@ -241,6 +246,8 @@ func TestSupportWritePolicy(t *testing.T) {
 						writeJSON(w, 201, `{"ticket":"https://t.example/u/reset-password?ticket=x#"}`)
 					case strings.Contains(r.URL.Path, "/jobs/"):
 						writeJSON(w, 200, `{"id":"job_1","type":"users_export","status":"pending"}`)
+					case strings.HasSuffix(r.URL.Path, "/recovery-code-regeneration"):
+						writeJSON(w, 200, `{"recovery_code":"32YCGV1JUE9G7MDJ71UTN12W"}`)
 					case strings.Contains(r.URL.Path, "/identities"):
 						writeJSON(w, 200, `[{"connection":"Username-Password-Authentication","user_id":"1","provider":"auth0","isSocial":false}]`)
 					default:

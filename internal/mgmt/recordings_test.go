@@ -84,6 +84,7 @@ const (
 	opUserLink           op = "Users.Link"
 	opUserUnlink         op = "Users.Unlink"
 	opUserOrgs           op = "Users.Organizations"
+	opUserRecoveryCode   op = "Users.RegenerateRecoveryCode"
 )
 
 // routes maps "METHOD path" (below /api/v2/, with {id} for the first ID segment and {id2} for an
@@ -125,6 +126,7 @@ var routes = map[string]op{
 	"GET jobs/{id}":                                 opJobGet,
 	"POST users/{id}/identities":                    opUserLink,
 	"GET users/{id}/organizations":                  opUserOrgs,
+	"POST users/{id}/recovery-code-regeneration":    opUserRecoveryCode,
 	"DELETE users/{id}/identities/{provider}/{id3}": opUserUnlink,
 }
 
@@ -286,6 +288,8 @@ func responseTarget(r recorded) any {
 		return new([]Identity)
 	case opUserOrgs:
 		return new(OrganizationList)
+	case opUserRecoveryCode:
+		return new(recoveryCode)
 	}
 	return nil
 }
@@ -614,6 +618,9 @@ func callRecorded(ctx context.Context, c *Client, r recorded) (any, error) {
 		return c.Jobs.Get(ctx, id)
 	case opUserOrgs:
 		return c.Users.Organizations(ctx, id, list)
+	case opUserRecoveryCode:
+		code, err := c.Users.RegenerateRecoveryCode(ctx, id)
+		return &recoveryCode{code}, err
 	case opUserLink:
 		var in LinkRequest
 		if err := strict(&in); err != nil {

@@ -187,3 +187,28 @@ func (e Enrollment) MarshalJSON() ([]byte, error) {
 	}{enrollmentAlias(e), (*auth0Time)(e.EnrolledAt), (*auth0Time)(e.LastAuth)}
 	return encodeObject(aux, reflect.TypeFor[enrollmentAlias](), e.Extra, e.zero)
 }
+
+// recoveryCode is the answer of POST /users/{id}/recovery-code-regeneration.
+type recoveryCode struct {
+	RecoveryCode string `json:"recovery_code"`
+}
+
+// RegenerateRecoveryCode replaces the user's MFA recovery code and returns the new one (24
+// characters; Auth0 answers 200). The code is a credential: show it once, never log or store it.
+// Sent again only after a 429 (a repeat would replace the code again).
+//
+// Scopes: update:users. See https://auth0.com/docs/api/management/v2/users/post-recovery-code-regeneration
+func (m *UserManager) RegenerateRecoveryCode(ctx context.Context, id string) (string, error) {
+	if err := checkID("user", id); err != nil {
+		return "", err
+	}
+	var out recoveryCode
+	u := m.c.endpoint("users", id, "recovery-code-regeneration")
+	if err := m.c.call(ctx, http.MethodPost, routeUserRecoveryCode, u, nil, struct{}{}, &out); err != nil {
+		return "", err
+	}
+	if out.RecoveryCode == "" {
+		return "", fmt.Errorf("mgmt: POST %s: answer without a recovery_code", routeUserRecoveryCode)
+	}
+	return out.RecoveryCode, nil
+}
