@@ -39,12 +39,14 @@ const (
 	ActionIdentityUnlink = "user.identity_unlink"
 	// ActionIdentityLink is another account linked into a user as one of its identities.
 	ActionIdentityLink = "user.identity_link"
+	// ActionRecoveryCode is a user's MFA recovery code replaced (authz.ResetMFA; the code is never stored).
+	ActionRecoveryCode = "user.recovery_code_regenerate"
 )
 
 // ActionNames lists every action name the trail can hold, sorted, for the audit page's filter.
 func ActionNames() []string {
 	out := []string{ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionsEnd, ActionDenied, ActionExport, ActionUsersExport,
-		ActionEmailChange, ActionPasswordSet, ActionSessionRevoke, ActionIdentityUnlink, ActionIdentityLink}
+		ActionEmailChange, ActionPasswordSet, ActionSessionRevoke, ActionIdentityUnlink, ActionIdentityLink, ActionRecoveryCode}
 	for _, a := range authz.Actions() {
 		out = append(out, string(a))
 	}

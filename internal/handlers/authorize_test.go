@@ -46,6 +46,8 @@ var routeActions = map[string]authz.Action{
 	"POST /users/:id/mfa":               authz.ResetMFA,
 	"GET /users/:id/revoke":             authz.RevokeSessions,
 	"POST /users/:id/revoke":            authz.RevokeSessions,
+	"GET /users/:id/mfa/recovery-code":  authz.ResetMFA,
+	"POST /users/:id/mfa/recovery-code": authz.ResetMFA,
 	"GET /users/:id/identities/link":    authz.EditProfile,
 	"POST /users/:id/identities/link":   authz.EditProfile,
 	"GET /users/:id/identities/unlink":  authz.EditProfile,

@@ -183,6 +183,8 @@ func New(d Deps) *echo.Echo {
 	e.POST("/users/:id/mfa", h.actionPost(users.ActMFA), staff, h.can(authz.ResetMFA))
 	e.GET("/users/:id/revoke", h.actionGet(users.ActRevoke), staff, h.can(authz.RevokeSessions))
 	e.POST("/users/:id/revoke", h.actionPost(users.ActRevoke), staff, h.can(authz.RevokeSessions))
+	e.GET("/users/:id/mfa/recovery-code", h.actionGet(users.ActRecoveryCode), staff, h.can(authz.ResetMFA))
+	e.POST("/users/:id/mfa/recovery-code", h.actionPost(users.ActRecoveryCode), staff, h.can(authz.ResetMFA))
 	e.GET("/users/:id/identities/link", h.actionGet(users.ActLink), staff, h.can(authz.EditProfile))
 	e.POST("/users/:id/identities/link", h.actionPost(users.ActLink), staff, h.can(authz.EditProfile))
 	e.GET("/users/:id/identities/unlink", h.actionGet(users.ActUnlink), staff, h.can(authz.EditProfile))

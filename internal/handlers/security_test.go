@@ -243,8 +243,8 @@ func TestCrossSitePostsRejected(t *testing.T) {
 			posts = append(posts, strings.ReplaceAll(r.Path, ":id", "auth0%7Cabc"))
 		}
 	}
-	// Logout, create, metadata save, staff sessions end, users export, and the user page's 16 actions.
-	if len(posts) != 5+16 {
+	// Logout, create, metadata save, staff sessions end, users export, and the user page's 17 actions.
+	if len(posts) != 5+17 {
 		t.Fatalf("POST routes = %v, want logout, create, metadata save, staff sessions end, users export and the user page's actions", posts)
 	}
 	form := url.Values{

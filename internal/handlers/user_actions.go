@@ -26,6 +26,7 @@ type done struct {
 	extra  url.Values // counts for the message
 	sec    users.Section
 	ticket string // a ticket URL: render the profile with it instead of redirecting
+	code   string // an MFA recovery code: render Sessions & devices with it instead of redirecting
 	to     string // redirect here instead of the section (delete: the list)
 }
 
@@ -121,6 +122,15 @@ var actionDefs = map[users.Act]actionDef{
 			return []views.FormField{{Name: "session", Type: "hidden", Value: chosenSession(c, in)}}
 		},
 		labels: map[string]string{"session": "Session", "reason": "Reason or ticket"}, run: runRevokeSession},
+	users.ActRecoveryCode: {path: recoveryCodePath, heading: "New MFA recovery code", submit: "Create a new code", danger: true,
+		section: users.SectionSessions,
+		intro: func(*users.Overview) []string {
+			return []string{
+				"Replaces the user's MFA recovery code: the old one stops working. The new code is shown once, on the next page.",
+				"A recovery code signs in instead of the second factor: pass it on only once you are sure who you are talking to.",
+			}
+		},
+		labels: map[string]string{"reason": "Reason or ticket"}, run: runRecoveryCode},
 	users.ActLink: {path: "identities/link", heading: "Link another account", submit: "Link", danger: true, section: users.SectionRaw,
 		intro: func(o *users.Overview) []string {
 			return []string{
@@ -220,23 +230,28 @@ func (h *handler) afterAction(c echo.Context, id string, d done, audited bool) e
 	if !audited {
 		q.Set("audit", "failed")
 	}
-	if d.ticket != "" {
-		o, err := h.users.Overview(c.Request().Context(), id, users.SectionProfile)
+	if d.ticket != "" || d.code != "" {
+		// A credential to show once: rendered in this answer (never in a URL), with the section that
+		// shows its context, not cached.
+		sec, flash := users.SectionProfile, "Password-change ticket created."
+		if d.code != "" {
+			sec, flash = users.SectionSessions, "New recovery code created."
+		}
+		o, err := h.users.Overview(c.Request().Context(), id, sec)
 		if err != nil {
 			if errors.Is(err, users.ErrNoUser) {
 				return h.noUser(c, id)
 			}
 			return err
 		}
-		shell := h.userShell(c, o, users.SectionProfile)
-		shell.Ticket = d.ticket
-		shell.Flash, shell.Warning = "Password-change ticket created.", ""
+		shell := h.userShell(c, o, sec)
+		shell.Ticket, shell.RecoveryCode = d.ticket, d.code
+		shell.Flash, shell.Warning = flash, ""
 		if !audited {
 			shell.Warning = users.MsgAuditFailed
 		}
-		// The ticket is a credential: not cached, not kept in the history's form resubmission.
 		c.Response().Header().Set("Cache-Control", "no-store")
-		return h.renderSection(c, http.StatusOK, o, users.SectionProfile, shell, nil, "", "")
+		return h.renderSection(c, http.StatusOK, o, sec, shell, nil, "", "")
 	}
 	to := d.to
 	if to == "" {
@@ -440,6 +455,15 @@ func unlinkIntro(c echo.Context, o *users.Overview, in url.Values) []string {
 		"It becomes a separate user again, " + x.Provider + "|" + x.UserID + ", without this user's metadata, roles or sessions; " +
 			"signing in with it no longer opens this account.",
 	}
+}
+
+// recoveryCodePath is the page that replaces the user's MFA recovery code, linked from Sessions &
+// devices.
+const recoveryCodePath = "mfa/recovery-code"
+
+func runRecoveryCode(h *handler, c echo.Context, id string, in url.Values) (done, error) {
+	code, err := h.users.RegenerateRecoveryCode(c.Request().Context(), id, in.Get("reason"))
+	return done{code: code, sec: users.SectionSessions}, err
 }
 
 func runLink(h *handler, c echo.Context, id string, in url.Values) (done, error) {

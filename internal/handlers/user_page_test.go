@@ -742,3 +742,50 @@ func TestRolesSectionShowsOrganizations(t *testing.T) {
 		t.Error("the roles are not shown when the organizations cannot be read")
 	}
 }
+
+// A new recovery code: linked from Sessions & devices, confirmed on its own page, shown once in the
+// POST's own answer (never in a URL, not cached, not logged).
+func TestRecoveryCodeShownOnce(t *testing.T) {
+	env := pageEnv(t)
+	if href := parse(t, env.get(t, janeURL+"/sessions")).href("data-testid", "new-recovery-code"); href != janeURL+"/mfa/recovery-code" {
+		t.Errorf("link = %q", href)
+	}
+	if rec := env.get(t, janeURL+"/mfa/recovery-code"); rec.Code != http.StatusOK {
+		t.Fatalf("form: status %d", rec.Code)
+	}
+	rec := env.post(t, janeURL+"/mfa/recovery-code", url.Values{})
+	if rec.Code != http.StatusOK || rec.Header().Get("Location") != "" || rec.Header().Get("Cache-Control") != "no-store" {
+		t.Fatalf("status %d, Location %q, Cache-Control %q", rec.Code, rec.Header().Get("Location"), rec.Header().Get("Cache-Control"))
+	}
+	p := parse(t, rec)
+	code, _ := attr(p.one("id", "recovery-code-value"), "value")
+	if len(code) != 24 || p.textOf("data-testid", "flash") != "New recovery code created." {
+		t.Fatalf("code %q, flash %q", code, p.textOf("data-testid", "flash"))
+	}
+	if !p.has("data-testid", "methods") && !p.has("data-testid", "methods-none") {
+		t.Error("the answer is not the Sessions & devices section")
+	}
+	if strings.Contains(env.logs.String(), code) {
+		t.Error("the recovery code was logged")
+	}
+	es, _, _ := env.trail.Query(t.Context(), audit.Filter{})
+	for _, e := range es {
+		for _, c := range e.Changes {
+			if strings.Contains(c.Before+c.After, code) {
+				t.Error("the recovery code is in the audit trail")
+			}
+		}
+	}
+
+	var granted []string
+	for _, s := range userstest.AllScopes() {
+		if s != "update:users" {
+			granted = append(granted, s)
+		}
+	}
+	env.api.SetScopes(granted...)
+	p = parse(t, env.get(t, janeURL+"/sessions"))
+	if p.has("data-testid", "new-recovery-code") || !strings.Contains(p.textOf("data-testid", "new-recovery-code-why"), "update:users") {
+		t.Error("offered without update:users, or no reason given")
+	}
+}

@@ -35,6 +35,7 @@ type UserPage interface {
 	RevokeSession(ctx context.Context, id, sessionID, reason string) error
 	UnlinkIdentity(ctx context.Context, id, provider, identityUserID, reason string) (string, error)
 	LinkAccount(ctx context.Context, id string, f users.LinkForm) (string, error)
+	RegenerateRecoveryCode(ctx context.Context, id, reason string) (string, error)
 	AssignRoles(ctx context.Context, id string, roleIDs []string, reason string) error
 	RemoveRoles(ctx context.Context, id string, roleIDs []string, reason string) error
 	DeleteUser(ctx context.Context, id, confirm, reason string) error
@@ -300,6 +301,13 @@ func sessionsSection(c echo.Context, o *users.Overview) views.SessionsSection {
 			Expires: formatTime(t.ExpiresAt, "never"), Session: sess, Rotating: t.Rotating})
 	}
 	s.Methods, s.MethodsProblem = methodRows(o.Methods), o.MethodsProblem
+	if allowed(c, users.ActRecoveryCode.Permission()) {
+		if m := o.Missing[users.ActRecoveryCode]; m != "" {
+			s.RecoveryCodeDisabled = users.MsgLacksScope(m)
+		} else {
+			s.RecoveryCodeURL = userURL(o.User.UserID) + "/" + recoveryCodePath
+		}
+	}
 	return s
 }
 

@@ -117,6 +117,10 @@ func (a mgmtAPI) UserOrganizations(ctx context.Context, id string) ([]mgmt.Organ
 	return out, nil
 }
 
+func (a mgmtAPI) RegenerateRecoveryCode(ctx context.Context, id string) (string, error) {
+	return a.c.Users.RegenerateRecoveryCode(ctx, id)
+}
+
 func (a mgmtAPI) LinkIdentity(ctx context.Context, id string, l mgmt.LinkRequest) ([]mgmt.Identity, error) {
 	return a.c.Users.Link(ctx, id, l)
 }

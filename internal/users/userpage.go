@@ -41,6 +41,8 @@ type UserPageAPI interface {
 	LinkIdentity(ctx context.Context, id string, l mgmt.LinkRequest) ([]mgmt.Identity, error)
 	// UserOrganizations lists the organizations the user is a member of.
 	UserOrganizations(ctx context.Context, id string) ([]mgmt.Organization, error)
+	// RegenerateRecoveryCode replaces the user's MFA recovery code and returns the new one.
+	RegenerateRecoveryCode(ctx context.Context, id string) (string, error)
 	PasswordChangeTicket(ctx context.Context, t mgmt.PasswordChangeTicket) (string, error)
 	VerificationEmail(ctx context.Context, j mgmt.VerificationEmailJob) (*mgmt.Job, error)
 	// Scopes lists the scopes granted to the service account (mgmt.Client.Scopes): no Management
@@ -70,10 +72,12 @@ const (
 	// ActUnlink detaches a linked identity from the user.
 	ActUnlink Act = "unlink"
 	// ActLink links another account into the user.
-	ActLink       Act = "link"
-	ActRoleAssign Act = "role-assign"
-	ActRoleRemove Act = "role-remove"
-	ActDelete     Act = "delete"
+	ActLink Act = "link"
+	// ActRecoveryCode replaces the user's MFA recovery code.
+	ActRecoveryCode Act = "recovery-code"
+	ActRoleAssign   Act = "role-assign"
+	ActRoleRemove   Act = "role-remove"
+	ActDelete       Act = "delete"
 )
 
 // Audit action names besides authz.Action values: an email change and a password set are profile
@@ -88,6 +92,8 @@ const (
 	ActionIdentityUnlink authz.Action = auditlog.ActionIdentityUnlink
 	// ActionIdentityLink names linking another account into a user (authz.EditProfile permits it).
 	ActionIdentityLink authz.Action = auditlog.ActionIdentityLink
+	// ActionRecoveryCode names replacing a user's MFA recovery code (authz.ResetMFA permits it).
+	ActionRecoveryCode authz.Action = auditlog.ActionRecoveryCode
 )
 
 // actSpec is one act's audit name, role permission and scope requirement: every entry of scopes
@@ -112,11 +118,12 @@ var acts = map[Act]actSpec{
 	ActRevoke:      {authz.RevokeSessions, authz.RevokeSessions, [][]string{{"delete:sessions"}, {"delete:refresh_tokens"}}},
 	ActRevokeSession: {ActionSessionRevoke, authz.RevokeSessions,
 		[][]string{{"read:sessions"}, {"delete:sessions"}, {"delete:refresh_tokens"}}},
-	ActUnlink:     {ActionIdentityUnlink, authz.EditProfile, [][]string{{"update:users"}}},
-	ActLink:       {ActionIdentityLink, authz.EditProfile, [][]string{{"update:users"}}},
-	ActRoleAssign: {authz.AssignRoles, authz.AssignRoles, [][]string{{"update:users", "create:role_members"}}},
-	ActRoleRemove: {authz.AssignRoles, authz.AssignRoles, [][]string{{"update:users", "delete:role_members"}}},
-	ActDelete:     {authz.DeleteUser, authz.DeleteUser, [][]string{{"delete:users"}}},
+	ActUnlink:       {ActionIdentityUnlink, authz.EditProfile, [][]string{{"update:users"}}},
+	ActLink:         {ActionIdentityLink, authz.EditProfile, [][]string{{"update:users"}}},
+	ActRecoveryCode: {ActionRecoveryCode, authz.ResetMFA, [][]string{{"update:users"}}},
+	ActRoleAssign:   {authz.AssignRoles, authz.AssignRoles, [][]string{{"update:users", "create:role_members"}}},
+	ActRoleRemove:   {authz.AssignRoles, authz.AssignRoles, [][]string{{"update:users", "delete:role_members"}}},
+	ActDelete:       {authz.DeleteUser, authz.DeleteUser, [][]string{{"delete:users"}}},
 }
 
 // Acts lists every act, sorted.

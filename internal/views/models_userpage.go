@@ -15,7 +15,9 @@ type UserShell struct {
 	Flash   string
 	Warning string
 	// Ticket is a password-change ticket URL just created, shown once to copy; "" otherwise.
-	Ticket        string
+	Ticket string
+	// RecoveryCode is an MFA recovery code just created, shown once to pass on; "" otherwise.
+	RecoveryCode  string
 	ScopesProblem string // why the service account's permissions could not be read, or ""
 	Tabs          []Tab
 	Actions       []ActionLink
@@ -166,6 +168,10 @@ type SessionsSection struct {
 	TokensProblem   string
 	Methods         []MethodRow
 	MethodsProblem  string
+	// RecoveryCodeURL is the page that replaces the user's MFA recovery code ("" when the role may
+	// not); RecoveryCodeDisabled says why the service account cannot.
+	RecoveryCodeURL      string
+	RecoveryCodeDisabled string
 }
 
 // RawSection is the Raw JSON tab.

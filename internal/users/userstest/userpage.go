@@ -25,6 +25,7 @@ type pageState struct {
 	scopes    []string // nil: AllScopes
 	scopesErr error
 	tickets   int
+	recovery  int // recovery codes handed out
 }
 
 // AllScopes is every scope the user page uses; the fake grants them unless SetScopes says otherwise.
@@ -551,4 +552,19 @@ func (a *API) UserOrganizations(_ context.Context, id string) ([]mgmt.Organizati
 		return nil, err
 	}
 	return append([]mgmt.Organization{}, a.page.orgs[id]...), nil
+}
+
+// RegenerateRecoveryCode returns a new code per call ("RECOVERY" and a number, 24 characters), or a
+// 404 *mgmt.Error for an unknown user.
+func (a *API) RegenerateRecoveryCode(ctx context.Context, id string) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.record(Call{Method: "RegenerateRecoveryCode", ID: id, CorrelationID: mgmt.CorrelationID(ctx)}); err != nil {
+		return "", err
+	}
+	if err := a.userExists(id); err != nil {
+		return "", err
+	}
+	a.page.recovery++
+	return fmt.Sprintf("RECOVERY%016d", a.page.recovery), nil
 }
