@@ -231,6 +231,10 @@ func (t *Tenant) patchAuthMethod(w http.ResponseWriter, r *http.Request, _ *prin
 		return err
 	}
 	m, err := t.store.UpdateAuthMethod(r.Context(), r.PathValue("id"), r.PathValue("method"), func(old store.AuthMethod) (store.AuthMethod, error) {
+		if b.Name != nil && old.Type == store.RecoveryCodeType {
+			// Auth0's recovery-code method has no name (its shape omits it) [I].
+			return old, invalidBody("'name' does not apply to recovery-code authentication methods.")
+		}
 		if b.Name != nil {
 			old.Name = *b.Name
 		}

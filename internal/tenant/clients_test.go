@@ -79,6 +79,7 @@ var supportEndpoints = []struct {
 	{"DELETE", "/api/v2/users/auth0%7Cx/authentication-methods/totp%7Cdev_x", []string{"delete:authentication_methods"}},
 	{"GET", "/api/v2/users/auth0%7Cx/enrollments", []string{"read:users", "read:current_user"}},
 	{"POST", "/api/v2/users/auth0%7Cx/multifactor/actions/invalidate-remember-browser", []string{"update:users"}},
+	{"POST", "/api/v2/users/auth0%7Cx/recovery-code-regeneration", []string{"update:users"}},
 	{"GET", "/api/v2/users/auth0%7Cx/sessions", []string{"read:sessions"}},
 	{"DELETE", "/api/v2/users/auth0%7Cx/sessions", []string{"delete:sessions"}},
 	{"GET", "/api/v2/users/auth0%7Cx/refresh-tokens", []string{"read:refresh_tokens"}},

@@ -74,6 +74,7 @@ func (t *Tenant) registerSupportRoutes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v2/users/{id}/authentication-methods/{method}", t.api(t.deleteAuthMethod, "delete:authentication_methods"))
 	mux.Handle("GET /api/v2/users/{id}/enrollments", t.api(t.listEnrollments, "read:users", "read:current_user"))
 	mux.Handle("POST /api/v2/users/{id}/multifactor/actions/invalidate-remember-browser", t.api(t.invalidateRememberBrowser, "update:users"))
+	mux.Handle("POST /api/v2/users/{id}/recovery-code-regeneration", t.api(t.regenerateRecoveryCode, "update:users")) // recoverycode.go
 
 	// Sessions and refresh tokens (sessions.go).
 	mux.Handle("GET /api/v2/users/{id}/sessions", t.api(t.listSessions, "read:sessions"))
@@ -189,9 +190,10 @@ func (t *Tenant) clientName(ctx context.Context, clientID string) string {
 const maxAuditBody = 16 << 10
 
 // secretKeys are redacted from bodies copied into the log: passwords, client secrets, ticket links
-// and one-time secrets must never reach the log.
+// and one-time secrets (MFA recovery codes included) must never reach the log.
 var secretKeys = map[string]bool{
 	"password": true, "client_secret": true, "ticket": true, "totp_secret": true, "location": true,
+	"recovery_code": true,
 }
 
 // auditRecorder remembers the status and the start of the body of a response.
@@ -360,6 +362,7 @@ var apiDescriptions = map[string]string{
 	"PATCH /api/v2/users/{id}/authentication-methods/{method}":                "Update an authentication method",
 	"DELETE /api/v2/users/{id}/authentication-methods/{method}":               "Delete an authentication method",
 	"POST /api/v2/users/{id}/multifactor/actions/invalidate-remember-browser": "Invalidate all remembered browsers for MFA",
+	"POST /api/v2/users/{id}/recovery-code-regeneration":                      "Generate New Multi-factor Authentication Recovery Code",
 	"POST /api/v2/organizations":                                              "Create an Organization",
 	"DELETE /api/v2/organizations/{id}":                                       "Delete an Organization",
 	"POST /api/v2/organizations/{id}/members":                                 "Add members to an Organization",

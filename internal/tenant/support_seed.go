@@ -39,8 +39,9 @@ func scopeDescription(scope string) string {
 }
 
 // Demo support data (first start with Config.Seed): an example API with permissions, three roles,
-// and for the first database users role assignments, MFA factors, sessions, refresh tokens and a
-// sign-in history in the log, so every support screen has something to show.
+// and for the first database users role assignments, MFA factors (with a recovery code beside each
+// TOTP factor), sessions, refresh tokens and a sign-in history in the log, so every support screen has
+// something to show.
 const demoAPI = "https://api.example.com/"
 
 func (t *Tenant) seedSupport(ctx context.Context) error {
@@ -90,6 +91,10 @@ func (t *Tenant) seedSupport(ctx context.Context) error {
 			methods := []store.AuthMethod{{ID: "totp|dev_" + randomString(16, alnum), UserID: u.ID, Type: "totp",
 				Name: "Authenticator app", TOTPSecret: randomString(32, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"), Confirmed: true,
 				CreatedAt: at, LastAuthAt: &at}}
+			// Enrolling the first factor gives a recovery code, as in Auth0. Nobody is shown this one (the
+			// code is random and dropped, only its hash is kept): a support agent generates a new one.
+			code, _ := newRecoveryCode(u.ID, at.Add(time.Second))
+			methods = append(methods, code)
 			if i%2 == 0 {
 				methods = append(methods, store.AuthMethod{ID: "phone|dev_" + randomString(16, alnum), UserID: u.ID,
 					Type: "phone", PhoneNumber: fmt.Sprintf("+1555010%04d", i), PreferredAuthenticationMethod: "sms",

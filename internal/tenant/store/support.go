@@ -123,20 +123,27 @@ type UserBlock struct {
 	CreatedAt  time.Time
 }
 
+// RecoveryCodeType is the Type of the authentication method that stands for a user's MFA recovery
+// code (Auth0's "recovery-code"). A user has at most one; PutRecoveryCode replaces it.
+const RecoveryCodeType = "recovery-code"
+
 // AuthMethod is an authentication method (MFA factor) of a user. ID looks like "totp|dev_<16>".
-// TOTPSecret is write-only: the HTTP layer never returns it.
+// TOTPSecret and SecretHash are write-only: the HTTP layer never returns them.
 type AuthMethod struct {
 	ID                            string
 	UserID                        string
-	Type                          string // "email", "phone", "totp", "push", "webauthn-roaming", ...
+	Type                          string // "email", "phone", "totp", "push", "recovery-code", "webauthn-roaming", ...
 	Name                          string
 	Email                         string
 	PhoneNumber                   string
 	PreferredAuthenticationMethod string // "sms" or "voice" for phone
 	TOTPSecret                    string
-	Confirmed                     bool
-	CreatedAt                     time.Time
-	LastAuthAt                    *time.Time
+	// SecretHash is, for a recovery-code method, a hash of the code, never the code itself (the
+	// caller hashes; the store keeps the string as given). Empty for other types.
+	SecretHash string
+	Confirmed  bool
+	CreatedAt  time.Time
+	LastAuthAt *time.Time
 }
 
 // Session is a sign-in session of a user (contract §5.7).
@@ -295,6 +302,12 @@ type SupportStore interface {
 	ReplaceAuthMethods(ctx context.Context, userID string, ms []AuthMethod) error
 	// DeleteAuthMethods removes every method of the user and returns how many there were.
 	DeleteAuthMethods(ctx context.Context, userID string) (int, error)
+	// PutRecoveryCode makes m (Type RecoveryCodeType) the only recovery-code method of m.UserID, in
+	// one transaction: an earlier recovery-code method of that user is removed, whatever its id; the
+	// user's other methods and other users' methods stay. It returns whether an earlier one was
+	// replaced. ErrNotFound for an unknown user and ErrAlreadyExists when m.ID is another method's id
+	// of the user (nothing changes then); an error for any other Type.
+	PutRecoveryCode(ctx context.Context, m AuthMethod) (replaced bool, err error)
 
 	// --- sessions and refresh tokens ---
 

@@ -30,6 +30,7 @@ func supportTests() []struct {
 		{"LogPaging", testLogPaging},
 		{"BruteForceBlocks", testBlocks},
 		{"AuthMethods", testAuthMethods},
+		{"RecoveryCode", testRecoveryCode}, // recovery.go
 		{"SessionsAndRefreshTokens", testSessions},
 		{"SingleSession", testSingleSession},
 		{"Tickets", testTickets},

@@ -123,6 +123,7 @@ var migrations = []migration{
 	userCountMigration,    // version 3, count_schema.go
 	linkMigration,         // version 4, identities.go
 	organizationMigration, // version 5, organizations.go
+	recoveryCodeMigration, // version 6, recovery.go
 }
 
 // migrate applies, in one write transaction, every step of migrations newer than the recorded version.

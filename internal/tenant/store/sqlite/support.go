@@ -737,12 +737,13 @@ func (s *Store) DeleteUserBlocks(ctx context.Context, identifiers []string, conn
 
 // --- authentication methods ---
 
+// secret_hash is added by recoveryCodeMigration (recovery.go).
 const authMethodCols = `user_id, id, type, name, email, phone_number, preferred_method, totp_secret, confirmed,
-	created_at, last_auth_at`
+	created_at, last_auth_at, secret_hash`
 
 func authMethodValues(m store.AuthMethod) []any {
 	return []any{m.UserID, m.ID, m.Type, m.Name, m.Email, m.PhoneNumber, m.PreferredAuthenticationMethod,
-		m.TOTPSecret, m.Confirmed, millis(m.CreatedAt), nullMillis(m.LastAuthAt)}
+		m.TOTPSecret, m.Confirmed, millis(m.CreatedAt), nullMillis(m.LastAuthAt), m.SecretHash}
 }
 
 func scanAuthMethod(r rowScanner) (store.AuthMethod, error) {
@@ -752,7 +753,7 @@ func scanAuthMethod(r rowScanner) (store.AuthMethod, error) {
 		last    sql.NullInt64
 	)
 	err := r.Scan(&m.UserID, &m.ID, &m.Type, &m.Name, &m.Email, &m.PhoneNumber, &m.PreferredAuthenticationMethod,
-		&m.TOTPSecret, &m.Confirmed, &created, &last)
+		&m.TOTPSecret, &m.Confirmed, &created, &last, &m.SecretHash)
 	if err != nil {
 		return store.AuthMethod{}, err
 	}
@@ -760,7 +761,7 @@ func scanAuthMethod(r rowScanner) (store.AuthMethod, error) {
 	return m, nil
 }
 
-const insertAuthMethodSQL = `INSERT INTO auth_methods (` + authMethodCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertAuthMethodSQL = `INSERT INTO auth_methods (` + authMethodCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // CreateAuthMethod implements store.SupportStore.
 func (s *Store) CreateAuthMethod(ctx context.Context, m store.AuthMethod) error {
