@@ -140,13 +140,23 @@ func Diagnose(f SignInFacts) Verdict {
 	// Further facts.
 	if f.MethodsKnown {
 		var kinds []string
+		recovery := false
 		for _, m := range f.Methods {
-			if m.Type != "" && m.Type != "password" && m.Type != "email" && !slices.Contains(kinds, m.Type) {
+			switch {
+			case m.Type == "recovery-code":
+				// Not a factor: the way past a lost one.
+				recovery = true
+			case m.Type != "" && m.Type != "password" && m.Type != "email" && !slices.Contains(kinds, m.Type):
 				kinds = append(kinds, m.Type)
 			}
 		}
 		if len(kinds) > 0 && !slices.ContainsFunc(out, func(x Finding) bool { return x.Fix == FixResetMFA }) {
-			out = append(out, Finding{"Enrolled in MFA (" + strings.Join(kinds, ", ") + "): a lost device stops the sign-in at the second step — reset MFA then.", FixResetMFA})
+			s := "Enrolled in MFA (" + strings.Join(kinds, ", ") + "): a lost device stops the sign-in at the second step — reset MFA then."
+			if recovery {
+				s = "Enrolled in MFA (" + strings.Join(kinds, ", ") + ") with a recovery code: a lost device stops the sign-in at the " +
+					"second step — the user can use their recovery code, or reset MFA."
+			}
+			out = append(out, Finding{s, FixResetMFA})
 		}
 	} else {
 		out = append(out, Finding{"MFA enrolments could not be read.", FixNone})

@@ -77,6 +77,17 @@ func TestDiagnose(t *testing.T) {
 				{Sentence: "No recent failures; the password may be wrong — send a password-change ticket.", Fix: users.FixTicket},
 				{Sentence: "Enrolled in MFA (totp, phone): a lost device stops the sign-in at the second step — reset MFA then.", Fix: users.FixResetMFA},
 				{Sentence: signsIn}}},
+		{"a recovery code is not a factor, but is said", known(users.SignInFacts{User: user(nil),
+			Methods: []mgmt.AuthenticationMethod{{ID: "totp|dev_1", Type: "totp"}, {ID: "recovery-code|dev_2", Type: "recovery-code"}}}),
+			[]users.Finding{
+				{Sentence: "No recent failures; the password may be wrong — send a password-change ticket.", Fix: users.FixTicket},
+				{Sentence: "Enrolled in MFA (totp) with a recovery code: a lost device stops the sign-in at the second step — the user can use their recovery code, or reset MFA.", Fix: users.FixResetMFA},
+				{Sentence: signsIn}}},
+		{"a recovery code alone is no MFA enrolment", known(users.SignInFacts{User: user(nil),
+			Methods: []mgmt.AuthenticationMethod{{ID: "recovery-code|dev_2", Type: "recovery-code"}}}),
+			[]users.Finding{
+				{Sentence: "No recent failures; the password may be wrong — send a password-change ticket.", Fix: users.FixTicket},
+				{Sentence: signsIn}}},
 		{"other failures show Auth0's description", known(users.SignInFacts{User: user(nil), Logs: []mgmt.LogEvent{ev("f", "192.0.2.3", 1)}}),
 			[]users.Finding{
 				{Sentence: "1 failed login since the last successful login, the latest from 192.0.2.3 at 2026-11-27 11:59 UTC (Failed login: Wrong email or password.)."},
