@@ -75,6 +75,38 @@ func TestBrowserUserActions(t *testing.T) {
 		chromedp.Click(css("#submit-role-remove")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
 	b.expectText("removed", `[data-testid="flash"]`, "Role removed.")
 
+	// Several roles at once: tick them in the section (a plain GET form), confirm, both go.
+	roles, err := api.Roles.List(t.Context(), mgmt.RoleListParams{})
+	if err != nil || len(roles.Roles) < 2 {
+		t.Fatalf("tenant roles: %v %v", roles, err)
+	}
+	two := []string{roles.Roles[0].ID, roles.Roles[1].ID}
+	if err := api.Users.AssignRoles(t.Context(), cust.UserID, two); err != nil {
+		t.Fatal(err)
+	}
+	b.step("tick two roles", chromedp.Navigate(page+"/roles"), chromedp.WaitVisible(css("#remove-selected-roles")),
+		chromedp.Click(css(`tr:nth-child(1) input[data-testid="pick-role"]`)), chromedp.Click(css(`tr:nth-child(2) input[data-testid="pick-role"]`)),
+		chromedp.Click(css("#remove-selected-roles")), chromedp.WaitVisible(css("#submit-role-remove")))
+	for _, id := range two {
+		b.expectText("confirmation names "+id, "main", id)
+	}
+	b.step("remove both", chromedp.Click(css("#submit-role-remove")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.expectText("both removed", `[data-testid="flash"]`, "2 roles removed.")
+
+	// A new MFA recovery code is shown once, on the answer to the form.
+	b.step("recovery code", chromedp.Navigate(page+"/sessions"), chromedp.WaitVisible(css(`[data-testid="new-recovery-code"]`)),
+		chromedp.Click(css(`[data-testid="new-recovery-code"]`)), chromedp.WaitVisible(css("#submit-recovery-code")),
+		chromedp.Click(css("#submit-recovery-code")), chromedp.WaitVisible(css("#recovery-code-value")))
+	if code := b.value("recovery code", "#recovery-code-value"); len(code) != 24 {
+		t.Fatalf("recovery code shown = %q", code)
+	}
+
+	// Sign one session out from its row.
+	b.step("sign one session out", chromedp.Navigate(page+"/sessions"), chromedp.WaitVisible(css(`[data-testid="revoke-session"]`)),
+		chromedp.Click(css(`[data-testid="revoke-session"]`)), chromedp.WaitVisible(css("#submit-revoke-session")),
+		chromedp.Click(css("#submit-revoke-session")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.expectText("session signed out", `[data-testid="flash"]`, "Session signed out")
+
 	// Revoke sessions: the message says exactly what was revoked.
 	b.step("revoke", chromedp.Navigate(page+"/revoke"), chromedp.WaitVisible(css("#submit-revoke")),
 		chromedp.Click(css("#submit-revoke")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
