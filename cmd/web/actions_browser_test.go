@@ -107,6 +107,29 @@ func TestBrowserUserActions(t *testing.T) {
 		chromedp.Click(css("#submit-revoke-session")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
 	b.expectText("session signed out", `[data-testid="flash"]`, "Session signed out")
 
+	// Link another customer into this one, then unlink it again.
+	l, err := api.Users.List(t.Context(), mgmt.ListUsersParams{Q: `identities.connection:"Username-Password-Authentication"`, PerPage: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var other mgmt.User
+	for _, u := range l.Users {
+		if u.UserID != cust.UserID {
+			other = u
+			break
+		}
+	}
+	b.step("link", chromedp.Navigate(page+"/identities/link"), chromedp.WaitVisible(css("#other")),
+		chromedp.SendKeys(css("#other"), other.UserID), chromedp.Click(css("#confirm")), chromedp.Click(css("#submit-link")),
+		chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.expectText("linked", `[data-testid="flash"]`, "Account "+other.UserID+" linked")
+	b.step("unlink", chromedp.Click(css(`[data-testid="unlink-identity"]`)), chromedp.WaitVisible(css("#submit-unlink")),
+		chromedp.Click(css("#submit-unlink")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.expectText("unlinked", `[data-testid="flash"]`, "it is now a separate user, "+other.UserID)
+	if _, err := api.Users.Get(t.Context(), other.UserID); err != nil {
+		t.Fatalf("the unlinked account is not a user again: %v", err)
+	}
+
 	// Revoke sessions: the message says exactly what was revoked.
 	b.step("revoke", chromedp.Navigate(page+"/revoke"), chromedp.WaitVisible(css("#submit-revoke")),
 		chromedp.Click(css("#submit-revoke")), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
