@@ -156,7 +156,7 @@ var actionDefs = map[users.Act]actionDef{
 			return []views.FormField{{Name: "provider", Type: "hidden", Value: provider}, {Name: "identity", Type: "hidden", Value: identity}}
 		},
 		labels: map[string]string{"reason": "Reason or ticket"}, run: runUnlink},
-	users.ActRoleRemove: {path: "roles/remove", heading: "Remove roles", submit: "Remove", danger: true, section: users.SectionRoles,
+	users.ActRoleRemove: {path: "roles/remove", heading: "Remove roles", submit: "Remove", danger: true, section: users.SectionUserRoles,
 		introFor: roleRemoveIntro,
 		fields: func(_ *handler, c echo.Context, _ *users.Overview, in url.Values) []views.FormField {
 			var out []views.FormField

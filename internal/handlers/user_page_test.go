@@ -789,3 +789,21 @@ func TestRecoveryCodeShownOnce(t *testing.T) {
 		t.Error("offered without update:users, or no reason given")
 	}
 }
+
+// The role-removal confirmation reads the user's roles only: not the tenant's roles for the picker,
+// nor the organizations.
+func TestRoleRemovalConfirmationReadsOnlyTheUsersRoles(t *testing.T) {
+	env := pageEnv(t)
+	before := map[string]int{}
+	for _, m := range []string{"UserRoles", "ListRoles", "UserOrganizations"} {
+		before[m] = len(env.api.CallsTo(m))
+	}
+	if rec := env.get(t, janeURL+"/roles/remove?role=rol_A"); rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	for m, want := range map[string]int{"UserRoles": 1, "ListRoles": 0, "UserOrganizations": 0} {
+		if n := len(env.api.CallsTo(m)) - before[m]; n != want {
+			t.Errorf("%s called %d times, want %d", m, n, want)
+		}
+	}
+}

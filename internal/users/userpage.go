@@ -177,6 +177,9 @@ const (
 	SectionLogs     Section = "logs"
 	SectionSessions Section = "sessions"
 	SectionRaw      Section = "raw"
+	// SectionUserRoles is no tab: the user's roles alone, for pages about them (the role-removal
+	// confirmation) that need neither the role picker nor the organizations.
+	SectionUserRoles Section = "user-roles"
 )
 
 // Log page sizes: the Logs section shows the latest events; the sign-in panel reads fewer.
@@ -240,6 +243,8 @@ func (s *Service) Overview(ctx context.Context, id string, sec Section) (*Overvi
 		add(func(ctx context.Context) { o.Roles, rolesErr = s.API.UserRoles(ctx, id) })
 		add(func(ctx context.Context) { o.AllRoles, allErr = s.API.ListRoles(ctx) })
 		add(func(ctx context.Context) { o.Orgs, orgsErr = s.API.UserOrganizations(ctx, id) })
+	case SectionUserRoles:
+		add(func(ctx context.Context) { o.Roles, rolesErr = s.API.UserRoles(ctx, id) })
 	case SectionLogs:
 		add(func(ctx context.Context) {
 			o.Logs, logsErr = s.API.UserLogs(ctx, id, mgmt.UserLogsParams{PerPage: LogsPerPage, Sort: "date:-1"})
