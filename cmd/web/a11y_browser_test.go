@@ -242,17 +242,7 @@ func TestBrowserAccessibilityUserPage(t *testing.T) {
 	}
 	e.visit("sign out one session confirmation", page+"/sessions/revoke?session="+url.QueryEscape(sessions[0].ID), "#submit-revoke-session")
 	// A second customer linked into this one: the profile offers Unlink, with its confirmation.
-	l, err := e.api.Users.List(t.Context(), mgmt.ListUsersParams{Q: `identities.connection:"Username-Password-Authentication"`, PerPage: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var other mgmt.User
-	for _, u := range l.Users {
-		if u.UserID != cust.UserID {
-			other = u
-			break
-		}
-	}
+	other := otherCustomer(t, e.api, cust.UserID)
 	e.visit("link another account form", page+"/identities/link", "#submit-link")
 	if _, err := e.api.Users.Link(t.Context(), cust.UserID, mgmt.LinkRequest{Provider: "auth0", UserID: other.UserID}); err != nil {
 		t.Fatalf("link a second customer: %v", err)

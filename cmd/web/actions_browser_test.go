@@ -108,17 +108,7 @@ func TestBrowserUserActions(t *testing.T) {
 	b.expectText("session signed out", `[data-testid="flash"]`, "Session signed out")
 
 	// Link another customer into this one, then unlink it again.
-	l, err := api.Users.List(t.Context(), mgmt.ListUsersParams{Q: `identities.connection:"Username-Password-Authentication"`, PerPage: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var other mgmt.User
-	for _, u := range l.Users {
-		if u.UserID != cust.UserID {
-			other = u
-			break
-		}
-	}
+	other := otherCustomer(t, api, cust.UserID)
 	b.step("link", chromedp.Navigate(page+"/identities/link"), chromedp.WaitVisible(css("#other")),
 		chromedp.SendKeys(css("#other"), other.UserID), chromedp.Click(css("#confirm")), chromedp.Click(css("#submit-link")),
 		chromedp.WaitVisible(css(`[data-testid="flash"]`)))

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/userdesk/userdesk/internal/mgmt"
+	"github.com/userdesk/userdesk/internal/tenant"
 )
 
 // recorder wraps the dashboard's Management API transport and remembers every request it made.
@@ -248,12 +249,29 @@ func attr(n *html.Node, key string) string {
 // firstCustomer returns a seeded user of the database connection, read straight from the tenant.
 func firstCustomer(t *testing.T, app *App) mgmt.User {
 	t.Helper()
-	c := mgmtFor(t, app)
-	l, err := c.Users.List(t.Context(), mgmt.ListUsersParams{Q: `identities.connection:"Username-Password-Authentication"`, PerPage: 5})
+	return customers(t, mgmtFor(t, app), 5)[0]
+}
+
+// customers returns up to n seeded users of the tenant's database connection (at least one).
+func customers(t *testing.T, c *mgmt.Client, n int) []mgmt.User {
+	t.Helper()
+	l, err := c.Users.List(t.Context(), mgmt.ListUsersParams{Q: `identities.connection:"` + tenant.DatabaseConnection + `"`, PerPage: n})
 	if err != nil || len(l.Users) == 0 {
 		t.Fatalf("no seeded customer: %v", err)
 	}
-	return l.Users[0]
+	return l.Users
+}
+
+// otherCustomer returns a seeded user of the database connection other than id.
+func otherCustomer(t *testing.T, c *mgmt.Client, id string) mgmt.User {
+	t.Helper()
+	for _, u := range customers(t, c, 5) {
+		if u.UserID != id {
+			return u
+		}
+	}
+	t.Fatal("no second seeded customer")
+	return mgmt.User{}
 }
 
 func TestHealthzAndSignInRequired(t *testing.T) {

@@ -19,11 +19,8 @@ import (
 func TestLinkAndUnlinkEndToEnd(t *testing.T) {
 	app, _ := startTestApp(t, nil)
 	c := mgmtFor(t, app)
-	l, err := c.Users.List(t.Context(), mgmt.ListUsersParams{Q: `identities.connection:"Username-Password-Authentication"`, PerPage: 2})
-	if err != nil || len(l.Users) < 2 {
-		t.Fatalf("two seeded customers: %v %v", l, err)
-	}
-	primary, secondary := l.Users[0], l.Users[1]
+	primary := customers(t, c, 1)[0]
+	secondary := otherCustomer(t, c, primary.UserID)
 	secondaryID := strings.TrimPrefix(secondary.UserID, "auth0|")
 
 	s := newSession(t, app)

@@ -14,13 +14,10 @@ import (
 func TestOrganizationsOnTheRolesSection(t *testing.T) {
 	app, _ := startTestApp(t, nil)
 	c := mgmtFor(t, app)
-	l, err := c.Users.List(t.Context(), mgmt.ListUsersParams{Q: `identities.connection:"Username-Password-Authentication"`, PerPage: 50})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var member mgmt.User
 	var orgs *mgmt.OrganizationList
-	for _, u := range l.Users {
+	var err error
+	for _, u := range customers(t, c, 50) {
 		if orgs, err = c.Users.Organizations(t.Context(), u.UserID, mgmt.ListParams{}); err != nil {
 			t.Fatal(err)
 		}

@@ -18,13 +18,9 @@ import (
 func TestRevokeOneSessionEndToEnd(t *testing.T) {
 	app, rec := startTestApp(t, nil)
 	c := mgmtFor(t, app)
-	l, err := c.Users.List(t.Context(), mgmt.ListUsersParams{Q: `identities.connection:"Username-Password-Authentication"`, PerPage: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var uid string
 	var sess mgmt.Session
-	for _, u := range l.Users {
+	for _, u := range customers(t, c, 20) {
 		ss, err := c.Users.Sessions(t.Context(), u.UserID)
 		if err != nil {
 			t.Fatal(err)
